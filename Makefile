@@ -1,0 +1,53 @@
+# Two commands a new user needs: `make demo` and `make test`. Everything else is a helper.
+# uv is bootstrapped into .tools/ with the machine's Python, then installs from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: help env test lint typecheck check bench demo serve interop-deps clean
+
+help:
+	@echo "make test    run the whole test suite (creates .venv from uv.lock)"
+	@echo "make demo    start the service with demo data on SQLite"
+	@echo "make check   lint + type checks"
+	@echo "make bench   print throughput figures"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+env: $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet
+
+# The JavaScript implementation used by the interop tests (skipped with a reason when npm is missing,
+# a failure under CI=true).
+interop-deps:
+	@if command -v npm >/dev/null 2>&1; then cd tests/interop && npm ci --silent --no-audit --no-fund; \
+	else echo "npm not found: interop tests will be skipped"; fi
+
+test: env interop-deps
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+lint: env
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+
+typecheck: env
+	$(UV) run --no-sync mypy
+
+check: lint typecheck
+
+bench: env
+	$(UV) run --no-sync python -m bench
+
+demo: env
+	$(UV) run --no-sync badges demo
+
+serve: env
+	$(UV) run --no-sync badges serve
+
+clean:
+	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules

@@ -1,0 +1,1 @@
+"""The Mastery Badges service and the `badges` command."""

@@ -1,0 +1,1 @@
+"""Key custody and cryptography for Mastery Badges."""

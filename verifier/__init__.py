@@ -1,0 +1,1 @@
+"""Open Badges 3.0 credential format and verification, pure and synchronous."""

@@ -1,0 +1,118 @@
+"""Errors raised by :mod:`verifier`. Each has a stable ``code`` used in reports, the CLI and HTTP.
+
+VerifierError
+  MalformedCredentialError   MALFORMED_CREDENTIAL   not JSON, not a credential, schema violation
+  CanonicalizationError      CANONICALIZATION_ERROR undefined term, relative IRI, unsafe graph
+  ContextNotAllowedError     CONTEXT_NOT_ALLOWED    a JSON-LD context that is not pinned
+  ProofError                 PROOF_VERIFICATION_ERROR
+    UnsupportedProofError    UNSUPPORTED_PROOF      type/cryptosuite/alg not in the allow-list
+    InvalidSignatureError    INVALID_SIGNATURE
+    IssuerKeyMismatchError   ISSUER_KEY_MISMATCH    key not controlled by credential.issuer
+    ProofPurposeError        INVALID_PROOF_PURPOSE
+    KeyResolutionError       KEY_RESOLUTION_ERROR   -> verdict "indeterminate"
+    JwtClaimsMismatchError   JWT_CLAIMS_MISMATCH    iss/sub/jti/nbf disagree with the credential
+  ValidityError
+    NotYetValidError         NOT_YET_VALID
+    ExpiredError             EXPIRED
+  StatusError
+    RevokedError             REVOKED
+    SuspendedError           SUSPENDED
+    StatusListError          STATUS_LIST_ERROR      malformed/short list, index out of range, bad list proof
+    StatusRetrievalError     STATUS_RETRIEVAL_ERROR -> verdict "indeterminate"
+  RetrievalError             RETRIEVAL_ERROR        a document could not be fetched -> "indeterminate"
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class VerifierError(Exception):
+    """Base of every error raised by :mod:`verifier`."""
+
+    code: ClassVar[str] = "VERIFIER_ERROR"
+    #: True when the failure means "could not decide" rather than "this is wrong".
+    indeterminate: ClassVar[bool] = False
+
+
+class MalformedCredentialError(VerifierError):
+    code: ClassVar[str] = "MALFORMED_CREDENTIAL"
+
+
+class CanonicalizationError(VerifierError):
+    code: ClassVar[str] = "CANONICALIZATION_ERROR"
+
+
+class ContextNotAllowedError(CanonicalizationError):
+    code: ClassVar[str] = "CONTEXT_NOT_ALLOWED"
+
+
+class ProofError(VerifierError):
+    code: ClassVar[str] = "PROOF_VERIFICATION_ERROR"
+
+
+class UnsupportedProofError(ProofError):
+    code: ClassVar[str] = "UNSUPPORTED_PROOF"
+
+
+class InvalidSignatureError(ProofError):
+    code: ClassVar[str] = "INVALID_SIGNATURE"
+
+
+class IssuerKeyMismatchError(ProofError):
+    code: ClassVar[str] = "ISSUER_KEY_MISMATCH"
+
+
+class ProofPurposeError(ProofError):
+    code: ClassVar[str] = "INVALID_PROOF_PURPOSE"
+
+
+class KeyResolutionError(ProofError):
+    code: ClassVar[str] = "KEY_RESOLUTION_ERROR"
+    indeterminate: ClassVar[bool] = True
+
+
+class ValidityError(VerifierError):
+    code: ClassVar[str] = "VALIDITY_ERROR"
+
+
+class NotYetValidError(ValidityError):
+    code: ClassVar[str] = "NOT_YET_VALID"
+
+
+class ExpiredError(ValidityError):
+    code: ClassVar[str] = "EXPIRED"
+
+
+class StatusError(VerifierError):
+    code: ClassVar[str] = "STATUS_ERROR"
+
+
+class RevokedError(StatusError):
+    code: ClassVar[str] = "REVOKED"
+
+
+class SuspendedError(StatusError):
+    code: ClassVar[str] = "SUSPENDED"
+
+
+class StatusListError(StatusError):
+    code: ClassVar[str] = "STATUS_LIST_ERROR"
+
+
+class StatusRetrievalError(StatusError):
+    code: ClassVar[str] = "STATUS_RETRIEVAL_ERROR"
+    indeterminate: ClassVar[bool] = True
+
+
+class RetrievalError(VerifierError):
+    """A document (DID document, JWKS, status list) could not be fetched or parsed."""
+
+    code: ClassVar[str] = "RETRIEVAL_ERROR"
+    indeterminate: ClassVar[bool] = True
+
+
+class JwtClaimsMismatchError(ProofError):
+    """A VC-JWT registered claim disagrees with the credential it carries (OB 3.0 §8.2.6)."""
+
+    code: ClassVar[str] = "JWT_CLAIMS_MISMATCH"
