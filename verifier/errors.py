@@ -9,7 +9,8 @@ VerifierError
     InvalidSignatureError    INVALID_SIGNATURE
     IssuerKeyMismatchError   ISSUER_KEY_MISMATCH    key not controlled by credential.issuer
     ProofPurposeError        INVALID_PROOF_PURPOSE
-    KeyResolutionError       KEY_RESOLUTION_ERROR   -> verdict "indeterminate"
+    KeyResolutionError       KEY_RESOLUTION_ERROR   key document not retrieved -> verdict "indeterminate"
+    VerificationMethodError  INVALID_VERIFICATION_METHOD  retrieved, but the key is missing or malformed
     JwtClaimsMismatchError   JWT_CLAIMS_MISMATCH    iss/sub/jti/nbf disagree with the credential
   ValidityError
     NotYetValidError         NOT_YET_VALID
@@ -110,6 +111,12 @@ class RetrievalError(VerifierError):
 
     code: ClassVar[str] = "RETRIEVAL_ERROR"
     indeterminate: ClassVar[bool] = True
+
+
+class VerificationMethodError(ProofError):
+    """The key document was retrieved, but the verification method is missing, malformed or mismatched."""
+
+    code: ClassVar[str] = "INVALID_VERIFICATION_METHOD"
 
 
 class JwtClaimsMismatchError(ProofError):
