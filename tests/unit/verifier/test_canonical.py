@@ -1,0 +1,286 @@
+"""RDFC-1.0 (W3C suite, safe mode, poison-graph bounds) and JCS."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from verifier.canonical import (
+    MAX_AMBIGUOUS_BLANK_NODES,
+    MAX_AMBIGUOUS_COMPONENT,
+    MAX_AMBIGUOUS_LINKS,
+    MAX_BLANK_NODES,
+    MAX_INDISTINGUISHABLE_RELATED,
+    canonicalize_nquads,
+    jcs,
+    rdfc_1_0,
+)
+from verifier.document_loader import PinnedDocumentLoader
+from verifier.errors import CanonicalizationError, ContextNotAllowedError
+
+REPO = Path(__file__).resolve().parents[3]
+SPEC = REPO.parent / "shared" / "spec"
+RDFC10 = SPEC / "vectors" / "rdfc10"
+EDDSA = SPEC / "vectors" / "eddsa"
+OB_VECTOR = SPEC / "vectors" / "ob-eddsa-rdfc-2022"
+EXAMPLES_CONTEXT_URL = "https://www.w3.org/ns/credentials/examples/v2"
+OB_EXTENSIONS_URL = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+
+with (RDFC10 / "manifest.csv").open(encoding="utf-8", newline="") as _manifest:
+    RDFC10_CASES = list(csv.DictReader(_manifest))
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(name="examples_loader")
+def fx_examples_loader() -> PinnedDocumentLoader:
+    return PinnedDocumentLoader(
+        extra={EXAMPLES_CONTEXT_URL: _json(SPEC / "contexts" / "credentials-examples-v2.jsonld")}
+    )
+
+
+@pytest.fixture(name="ob_credential")
+def fx_ob_credential() -> dict[str, Any]:
+    document: dict[str, Any] = _json(OB_VECTOR / "unsigned-credential.json")
+    return document
+
+
+# --- W3C RDFC-1.0 test suite -------------------------------------------------------------------
+
+
+def test_rdfc10_suite_has_64_positive_and_one_negative_case() -> None:
+    kinds = [case["rdfc10"] for case in RDFC10_CASES]
+    assert kinds.count("TRUE") == 64
+    assert kinds.count("RDFC10NegativeEvalTest") == 1
+
+
+@pytest.mark.parametrize("case", RDFC10_CASES, ids=[case["test"] for case in RDFC10_CASES])
+def test_canonicalize_nquads_w3c_rdfc10_suite(case: dict[str, str]) -> None:
+    name = case["test"]
+    source = (RDFC10 / "rdfc10" / f"{name}-in.nq").read_text(encoding="utf-8")
+    algorithm = "RDFC-1.0-SHA-384" if case["hashAlgorithm"] == "SHA384" else "RDFC-1.0"
+    if case["rdfc10"] == "TRUE":
+        expected = (RDFC10 / "rdfc10" / f"{name}-rdfc10.nq").read_text(encoding="utf-8")
+        assert canonicalize_nquads(source, algorithm=algorithm) == expected
+    else:
+        # The poison clique (test074) must be refused, not run for minutes.
+        with pytest.raises(CanonicalizationError, match="poison graph"):
+            canonicalize_nquads(source, algorithm=algorithm)
+
+
+def test_canonicalize_nquads_refuses_unknown_algorithm() -> None:
+    with pytest.raises(CanonicalizationError, match="URDNA2015"):
+        canonicalize_nquads("<urn:a> <urn:b> <urn:c> .\n", algorithm="URDNA2015")
+
+
+def test_canonicalize_nquads_refuses_syntax_error() -> None:
+    with pytest.raises(CanonicalizationError, match="invalid N-Quads"):
+        canonicalize_nquads("<urn:a> <urn:b> .\n")
+
+
+def test_canonicalize_nquads_of_empty_dataset_is_empty() -> None:
+    assert canonicalize_nquads("") == ""
+
+
+# --- Poison-graph bounds -------------------------------------------------------------------------
+
+
+def _nquads(edges: list[tuple[str, str, str]]) -> str:
+    return "".join(f"_:{s} <http://example.com/{p}> _:{o} .\n" for s, p, o in edges)
+
+
+def test_guard_refuses_too_many_blank_nodes() -> None:
+    count = MAX_BLANK_NODES + 1
+    text = "".join(f'_:n{i} <http://example.com/p> "{i}" .\n' for i in range(count))
+    with pytest.raises(CanonicalizationError, match=f"{count} blank nodes"):
+        canonicalize_nquads(text)
+
+
+def test_guard_accepts_many_distinguishable_blank_nodes() -> None:
+    text = "".join(f'_:n{i} <http://example.com/p> "{i}" .\n' for i in range(MAX_BLANK_NODES))
+    assert canonicalize_nquads(text).count("\n") == MAX_BLANK_NODES
+
+
+def test_guard_refuses_too_many_indistinguishable_blank_nodes() -> None:
+    count = MAX_AMBIGUOUS_BLANK_NODES + 1
+    text = "".join(f'_:n{i} <http://example.com/p> "same" .\n' for i in range(count))
+    with pytest.raises(CanonicalizationError, match=f"{count} blank nodes with a shared first-degree hash"):
+        canonicalize_nquads(text)
+
+
+def test_guard_accepts_indistinguishable_blank_nodes_up_to_the_limit() -> None:
+    text = "".join(f'_:n{i} <http://example.com/p> "same" .\n' for i in range(MAX_AMBIGUOUS_BLANK_NODES))
+    expected = "".join(
+        f'_:c14n{i} <http://example.com/p> "same" .\n'
+        for i in sorted(range(MAX_AMBIGUOUS_BLANK_NODES), key=str)
+    )
+    assert canonicalize_nquads(text) == expected
+
+
+def test_guard_refuses_large_connected_group_of_indistinguishable_blank_nodes() -> None:
+    size = MAX_AMBIGUOUS_COMPONENT + 1  # a ring: 2 links per node, but too many nodes in the group
+    ring = [(f"e{i}", "p", f"e{(i + 1) % size}") for i in range(size)]
+    with pytest.raises(CanonicalizationError, match=f"{size} connected indistinguishable"):
+        canonicalize_nquads(_nquads(ring))
+
+
+def test_guard_refuses_too_many_links_between_indistinguishable_blank_nodes() -> None:
+    edges = [("a", f"p{k}", "b") for k in range(MAX_AMBIGUOUS_LINKS + 1)]
+    edges += [("b", f"p{k}", "a") for k in range(MAX_AMBIGUOUS_LINKS + 1)]
+    with pytest.raises(CanonicalizationError, match="links to indistinguishable"):
+        canonicalize_nquads(_nquads(edges))
+
+
+def test_guard_refuses_wide_set_of_indistinguishable_related_nodes() -> None:
+    width = MAX_INDISTINGUISHABLE_RELATED + 1  # K(2, 5): each left node relates to 5 alike nodes
+    edges = [(f"l{i}", "p", f"r{j}") for i in range(2) for j in range(width)]
+    with pytest.raises(CanonicalizationError, match=f"{width} indistinguishable related"):
+        canonicalize_nquads(_nquads(edges))
+
+
+def test_rdfc_1_0_refuses_poison_graph_document() -> None:
+    # A few hundred bytes of JSON-LD: 8 blank nodes all linked to each other (pyld alone: > 20 s).
+    nodes = [f"_:b{i}" for i in range(8)]
+    document = {
+        "@context": {"p": {"@id": "http://example.com/p", "@type": "@id"}},
+        "@graph": [{"@id": node, "p": [other for other in nodes if other != node]} for node in nodes],
+    }
+    with pytest.raises(CanonicalizationError, match="poison graph"):
+        rdfc_1_0(document)
+
+
+# --- JSON-LD to canonical N-Quads ----------------------------------------------------------------
+
+
+def test_rdfc_1_0_reproduces_w3c_eddsa_canonical_document(examples_loader: PinnedDocumentLoader) -> None:
+    expected = (EDDSA / "eddsa-rdfc-2022" / "canonDocDataInt.txt").read_text(encoding="utf-8")
+    assert rdfc_1_0(_json(EDDSA / "unsigned.json"), loader=examples_loader) == expected
+
+
+def test_rdfc_1_0_reproduces_1edtech_ob_canonical_document(ob_credential: dict[str, Any]) -> None:
+    expected = (OB_VECTOR / "document-canon.txt").read_text(encoding="utf-8")
+    assert rdfc_1_0(ob_credential) == expected
+
+
+def _reordered(value: Any, shift: int) -> Any:
+    """The same JSON with every object's keys rotated by ``shift`` and reversed."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        cut = shift % len(items) if items else 0
+        items = list(reversed(items[cut:] + items[:cut]))
+        return {key: _reordered(item, shift) for key, item in items}
+    if isinstance(value, list):
+        return [_reordered(item, shift) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2, 5])
+def test_rdfc_1_0_ignores_key_order(shift: int, ob_credential: dict[str, Any]) -> None:
+    reordered = _reordered(ob_credential, shift)
+    assert list(reordered) != list(ob_credential)
+    assert reordered == ob_credential
+    assert rdfc_1_0(reordered) == rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_is_idempotent_through_nquads(ob_credential: dict[str, Any]) -> None:
+    canonical = rdfc_1_0(ob_credential)
+    assert canonicalize_nquads(canonical) == canonical
+
+
+def test_rdfc_1_0_escapes_backspace_in_literal(ob_credential: dict[str, Any]) -> None:
+    # pyld's own serializer leaves \b raw; RDFC-1.0 (canonical N-Quads) requires the escape.
+    ob_credential["name"] = "Back\bspace\x7f"
+    canonical = rdfc_1_0(ob_credential)
+    assert '"Back\\bspace\\u007F"' in canonical
+    assert "\b" not in canonical
+
+
+def test_rdfc_1_0_refuses_undefined_term(ob_credential: dict[str, Any]) -> None:
+    ob_credential["favouriteColour"] = "blue"
+    with pytest.raises(CanonicalizationError, match="favouriteColour") as caught:
+        rdfc_1_0(ob_credential)
+    assert caught.value.code == "CANONICALIZATION_ERROR"
+
+
+def test_rdfc_1_0_refuses_undefined_nested_term(ob_credential: dict[str, Any]) -> None:
+    ob_credential["credentialSubject"]["shoeSize"] = 44
+    with pytest.raises(CanonicalizationError, match="shoeSize"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_relative_type(ob_credential: dict[str, Any]) -> None:
+    # MEASURED.md: pyld would invent http://example.org/base/1EdTechJsonSchemaValidator2019.
+    ob_credential["credentialSchema"] = [
+        {
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019",
+        }
+    ]
+    with pytest.raises(CanonicalizationError, match="1EdTechJsonSchemaValidator2019"):
+        rdfc_1_0(ob_credential)
+    ob_credential["@context"] = [*ob_credential["@context"], OB_EXTENSIONS_URL]
+    assert (
+        "<https://purl.imsglobal.org/spec/vccs/v1p0/context.json#1EdTechJsonSchemaValidator2019>"
+        in rdfc_1_0(ob_credential)
+    )
+
+
+def test_rdfc_1_0_refuses_relative_id(ob_credential: dict[str, Any]) -> None:
+    ob_credential["id"] = "badges/42"
+    with pytest.raises(CanonicalizationError, match="badges/42"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_id_that_is_not_an_iri(ob_credential: dict[str, Any]) -> None:
+    ob_credential["id"] = "http://example.edu/credentials/3732 with spaces"
+    with pytest.raises(CanonicalizationError, match="with spaces"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_context_that_is_not_pinned(ob_credential: dict[str, Any]) -> None:
+    ob_credential["@context"] = [*ob_credential["@context"], "https://evil.example/context.json"]
+    with pytest.raises(ContextNotAllowedError, match=re.escape("https://evil.example/context.json")):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_invalid_json_ld(ob_credential: dict[str, Any]) -> None:
+    ob_credential["@context"] = [*ob_credential["@context"], 42]
+    with pytest.raises(CanonicalizationError, match="invalid JSON-LD"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_does_not_modify_its_input(ob_credential: dict[str, Any]) -> None:
+    before = copy.deepcopy(ob_credential)
+    rdfc_1_0(ob_credential)
+    assert ob_credential == before
+
+
+# --- JCS -------------------------------------------------------------------------------------------
+
+
+def test_jcs_reproduces_w3c_eddsa_jcs_canonical_document() -> None:
+    expected = (EDDSA / "eddsa-jcs-2022" / "canonDocJCS.txt").read_bytes()
+    assert jcs(_json(EDDSA / "unsigned.json")) == expected.rstrip(b"\n")
+
+
+def test_jcs_serializes_numbers_per_rfc8785() -> None:
+    assert jcs({"b": 1.0, "a": 1e21, "c": "é"}) == '{"a":1e+21,"b":1,"c":"é"}'.encode()
+
+
+def test_jcs_refuses_nan() -> None:
+    with pytest.raises(CanonicalizationError, match="JCS"):
+        jcs({"value": float("nan")})
+
+
+def test_rdfc_1_0_refuses_blank_node_predicate() -> None:
+    document = {"@context": {"secret": {"@id": "_:hidden"}}, "@id": "urn:ex:s", "secret": "x"}
+    with pytest.raises(CanonicalizationError, match="property IRI '_:"):
+        rdfc_1_0(document)

@@ -1,0 +1,408 @@
+"""Canonical forms: RDFC-1.0 canonical N-Quads of a JSON-LD document, and JCS (RFC 8785).
+
+RDFC-1.0 is done in two steps: pyld turns the JSON-LD document into an RDF dataset (toRdf, with the
+pinned document loader, in "safe mode"), then pyoxigraph labels the blank nodes and serializes the
+dataset. pyld's own canonicalizer is not used: it leaves control characters such as ``\\b`` unescaped
+and so is not RDFC-1.0 conformant (../shared/MEASURED.md); pyoxigraph passes the whole W3C suite.
+
+Safe mode (as jsonld.js ``safeMode``): a property whose term the ``@context`` does not define, or any
+IRI that would have to be resolved against the document's base (a relative ``@id`` or ``@type``, an
+undefined type name), is an error rather than a silently dropped or invented triple: three
+implementations would otherwise sign three different datasets.
+
+Poison graphs: RDFC-1.0's worst case is exponential in the number of blank nodes that cannot be told
+apart, and pyoxigraph has no call limit. :func:`_check_blank_node_bounds` refuses such graphs before
+canonicalizing (see the figures there).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Final
+
+import pyoxigraph as ox
+import rfc8785
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+
+from verifier.document_loader import DEFAULT_LOADER, PinnedDocumentLoader
+from verifier.errors import CanonicalizationError, VerifierError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = [
+    "MAX_AMBIGUOUS_BLANK_NODES",
+    "MAX_AMBIGUOUS_COMPONENT",
+    "MAX_AMBIGUOUS_LINKS",
+    "MAX_BLANK_NODES",
+    "MAX_INDISTINGUISHABLE_RELATED",
+    "canonicalize_nquads",
+    "jcs",
+    "rdfc_1_0",
+]
+
+# Relative IRIs are resolved against this base; any IRI under it in the output means the document
+# relied on a base IRI (a relative @id/@type or an undefined type name). ".invalid" cannot resolve.
+_SENTINEL_BASE: Final = "https://relative-iri.invalid/"
+
+_ALGORITHMS: Final = {
+    "RDFC-1.0": ox.CanonicalizationAlgorithm.RDFC_1_0,
+    "RDFC-1.0-SHA-256": ox.CanonicalizationAlgorithm.RDFC_1_0_SHA_256,
+    "RDFC-1.0-SHA-384": ox.CanonicalizationAlgorithm.RDFC_1_0_SHA_384,
+}
+
+# --- Poison-graph bounds -------------------------------------------------------------------------
+# RDFC-1.0 labels a blank node with a unique first-degree hash (§4.6) directly; only "ambiguous"
+# nodes (sharing their first-degree hash with another) go through Hash N-Degree Quads (§4.8), which
+# permutes each set of indistinguishable related blank nodes and recurses through the unlabeled
+# ones. Its cost is confined to connected groups of ambiguous nodes and grows with their size, the
+# number of links between them, and the size of the permuted sets.
+#
+# pyoxigraph 0.5.13, one core of this 2-core shared machine, best of 3 (ms):
+#   all-linked graph (clique, one predicate) of n ambiguous nodes:
+#     n = 4: 0.6   5: 4.5   6: 41   7: 366   8: 4178   9: 70480   10: 766150
+#     (x9..x17 per node, so 11 and 12 would take hours; W3C test074 is a 10-clique)
+#   two nodes linked by 1000 different predicates: 8178  (many small permuted sets, deep recursion)
+#   symmetric graphs within the bounds below (all circulant graphs on 4..8 nodes with <= 6 links
+#   per node and two predicates, K(a,b) bipartite, the cube, random 3-regular digraphs):
+#     worst single group 12.3 (K4,4), three of them 36.9; W3C test044 (two 6-node groups) 4.1
+#   a real OpenBadgeCredential: 4 to 15 blank nodes, none ambiguous (so the bounds never apply).
+#   1000 distinguishable blank nodes (MAX_BLANK_NODES): 12.
+# With the bounds below the worst accepted graph found takes 23 to 37 ms (3,098 graphs swept,
+# run to run noise); a refusal takes under 1 ms, the check itself ~20 us on a badge.
+MAX_BLANK_NODES: Final = 1000
+"""Blank nodes in one dataset."""
+# Ambiguous groups cost independently: 1, 3, 10, 20 disjoint copies of the worst accepted group (K4,4)
+# took 8.8, 23, 83, 148 ms. 160 (twenty full groups, ~150 ms) lets a presentation of 20 badges of the
+# same achievement through; 24 refused one of 5.
+MAX_AMBIGUOUS_BLANK_NODES: Final = 160
+"""Blank nodes whose first-degree hash (RDFC-1.0 §4.6) is shared with another blank node."""
+MAX_AMBIGUOUS_COMPONENT: Final = 8
+"""Ambiguous blank nodes connected to each other through quads."""
+MAX_AMBIGUOUS_LINKS: Final = 6
+"""Quads linking one ambiguous blank node to other ambiguous blank nodes."""
+MAX_INDISTINGUISHABLE_RELATED: Final = 4
+"""Related blank nodes of one node that share a related hash (RDFC-1.0 §4.7), i.e. get permuted."""
+
+
+def _first_degree_keys(
+    quads_by_node: Mapping[ox.BlankNode, Sequence[ox.Quad]],
+) -> dict[ox.BlankNode, tuple[str, ...]]:
+    """A key per blank node equal iff the first-degree hashes are (RDFC-1.0 §4.6, without hashing).
+
+    https://www.w3.org/TR/rdf-canon/#hash-1d-quads
+    """
+    keys: dict[ox.BlankNode, tuple[str, ...]] = {}
+    for node, quads in quads_by_node.items():
+        lines = []
+        for quad in quads:
+            parts = []
+            for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+                if isinstance(term, ox.BlankNode):
+                    parts.append("_:a" if term == node else "_:z")
+                elif isinstance(term, ox.DefaultGraph):
+                    parts.append("")
+                else:
+                    parts.append(str(term))
+            lines.append(" ".join(parts))
+        lines.sort()
+        keys[node] = tuple(lines)
+    return keys
+
+
+def _check_blank_node_bounds(quads: Sequence[ox.Quad]) -> None:
+    """Refuse a dataset whose RDFC-1.0 canonicalization could take long (a poison graph).
+
+    https://www.w3.org/TR/rdf-canon/#dataset-poisoning
+
+    Raises:
+        CanonicalizationError: a bound (the ``MAX_*`` constants of this module) is exceeded.
+    """
+    quads_by_node: dict[ox.BlankNode, list[ox.Quad]] = {}
+    for quad in quads:
+        for term in {quad.subject, quad.object, quad.graph_name}:
+            if isinstance(term, ox.BlankNode):
+                quads_by_node.setdefault(term, []).append(quad)
+    if len(quads_by_node) > MAX_BLANK_NODES:
+        raise CanonicalizationError(
+            f"refusing to canonicalize: {len(quads_by_node)} blank nodes (limit {MAX_BLANK_NODES})"
+        )
+    keys = _first_degree_keys(quads_by_node)
+    shared = Counter(keys.values())
+    ambiguous = {node for node, key in keys.items() if shared[key] > 1}
+    if not ambiguous:
+        return
+    if len(ambiguous) > MAX_AMBIGUOUS_BLANK_NODES:
+        raise CanonicalizationError(
+            f"refusing to canonicalize: {len(ambiguous)} blank nodes with a shared first-degree hash "
+            f"(limit {MAX_AMBIGUOUS_BLANK_NODES}; possible poison graph)"
+        )
+    parent = {node: node for node in ambiguous}
+
+    def root(node: ox.BlankNode) -> ox.BlankNode:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for node in ambiguous:
+        links = 0
+        related: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
+        for quad in quads_by_node[node]:
+            positions = (("s", quad.subject), ("o", quad.object), ("g", quad.graph_name))
+            others = [
+                (pos, term)
+                for pos, term in positions
+                if isinstance(term, ox.BlankNode) and term in ambiguous and term != node
+            ]
+            if not others:
+                continue
+            links += 1
+            for position, other in others:
+                predicate = "" if position == "g" else str(quad.predicate)
+                related[(position, predicate, keys[other])] += 1
+                parent[root(other)] = root(node)
+        if links > MAX_AMBIGUOUS_LINKS:
+            raise CanonicalizationError(
+                f"refusing to canonicalize: a blank node with {links} links to indistinguishable "
+                f"blank nodes (limit {MAX_AMBIGUOUS_LINKS}; possible poison graph)"
+            )
+        widest = max(related.values(), default=0)
+        if widest > MAX_INDISTINGUISHABLE_RELATED:
+            raise CanonicalizationError(
+                f"refusing to canonicalize: {widest} indistinguishable related blank nodes "
+                f"(limit {MAX_INDISTINGUISHABLE_RELATED}; possible poison graph)"
+            )
+    sizes = Counter(root(node) for node in ambiguous)
+    largest = max(sizes.values())
+    if largest > MAX_AMBIGUOUS_COMPONENT:
+        raise CanonicalizationError(
+            f"refusing to canonicalize: {largest} connected indistinguishable blank nodes "
+            f"(limit {MAX_AMBIGUOUS_COMPONENT}; possible poison graph)"
+        )
+
+
+def _canonical_nquads(quads: Sequence[ox.Quad], algorithm: ox.CanonicalizationAlgorithm) -> str:
+    """Guard, canonicalize with pyoxigraph, serialize, and sort the lines in code point order."""
+    _check_blank_node_bounds(quads)
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(algorithm)
+    serialized = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
+    lines = serialized.decode("utf-8").split("\n")
+    lines.sort()
+    return "".join(line + "\n" for line in lines if line)
+
+
+def canonicalize_nquads(nquads: str, *, algorithm: str = "RDFC-1.0") -> str:
+    """Canonicalize an N-Quads document with RDFC-1.0.
+
+    https://www.w3.org/TR/rdf-canon/#canon-algorithm
+
+    Args:
+        nquads: an RDF dataset as N-Quads text.
+        algorithm: ``"RDFC-1.0"`` (SHA-256), ``"RDFC-1.0-SHA-256"`` or ``"RDFC-1.0-SHA-384"``.
+
+    Returns:
+        The canonical N-Quads, one line per quad, lines sorted in code point order, each line ending
+        with ``"\\n"``.
+
+    Raises:
+        CanonicalizationError: unknown algorithm, N-Quads syntax error, or a graph over the poison
+            bounds (``MAX_*`` in this module).
+    """
+    chosen = _ALGORITHMS.get(algorithm)
+    if chosen is None:
+        raise CanonicalizationError(f"unknown canonicalization algorithm {algorithm!r}")
+    try:
+        quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    except SyntaxError as err:
+        raise CanonicalizationError(f"invalid N-Quads: {err}") from err
+    for quad in quads:
+        if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
+            raise CanonicalizationError("RDFC-1.0 is defined for RDF 1.1 datasets: no triple terms")
+    return _canonical_nquads(quads, chosen)
+
+
+class _SafeModeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, refusing where pyld would silently skip a triple with a relative IRI.
+
+    With the sentinel base almost every relative IRI becomes absolute (and is refused later), but
+    pyld still skips subjects, predicates and objects its absolute-IRI test rejects (for example an
+    ``@id`` containing a space) and blank-node predicates. These two overrides make those skips
+    errors.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_refuse_dropped_property)
+
+    def _graph_to_rdf(self, graph: dict[str, Any], issuer: Any, options: Any) -> Any:
+        for node_id, node in graph.items():
+            if not _is_absolute_iri(node_id):
+                raise CanonicalizationError(f"safe mode: relative or invalid @id {node_id!r}")
+            for prop in node:
+                if prop.startswith("@"):
+                    continue
+                # pyld also skips blank-node predicates (not RDF 1.1): refuse those too.
+                if prop.startswith("_:") or not _is_absolute_iri(prop):
+                    raise CanonicalizationError(f"safe mode: relative or invalid property IRI {prop!r}")
+        return super()._graph_to_rdf(graph, issuer, options)
+
+    def _object_to_rdf(self, item: Any, issuer: Any, triples: Any, options: Any) -> Any:
+        result = super()._object_to_rdf(item, issuer, triples, options)
+        if result is None:
+            raise CanonicalizationError(f"safe mode: relative or invalid IRI value {item!r}")
+        return result
+
+
+def _is_absolute_iri(value: str) -> bool:
+    return bool(jsonld._is_absolute_iri(value))
+
+
+def _refuse_dropped_property(expanded_property: str | None) -> None:
+    if expanded_property is None:
+        raise CanonicalizationError("safe mode: a property mapped to null would be dropped")
+    raise CanonicalizationError(
+        f"safe mode: term {expanded_property!r} is not defined by the @context (it would be dropped)"
+    )
+
+
+class _QuadBuilder:
+    """Converts pyld's toRdf dataset into pyoxigraph quads, refusing IRIs under the sentinel base."""
+
+    def __init__(self) -> None:
+        self._iris: dict[str, ox.NamedNode] = {}
+        self._blanks: dict[str, ox.BlankNode] = {}
+
+    def iri(self, value: str) -> ox.NamedNode:
+        node = self._iris.get(value)
+        if node is None:
+            if value.startswith(_SENTINEL_BASE):
+                relative = value[len(_SENTINEL_BASE) :]
+                raise CanonicalizationError(
+                    f"safe mode: {relative!r} is not defined by the @context and is not an absolute IRI "
+                    "(relative @id, @type or datatype)"
+                )
+            try:
+                node = ox.NamedNode(value)
+            except ValueError as err:
+                raise CanonicalizationError(f"invalid IRI {value!r}: {err}") from err
+            self._iris[value] = node
+        return node
+
+    def blank(self, label: str) -> ox.BlankNode:
+        node = self._blanks.get(label)
+        if node is None:
+            try:
+                node = ox.BlankNode(label[2:])
+            except ValueError as err:
+                raise CanonicalizationError(f"invalid blank node label {label!r}") from err
+            self._blanks[label] = node
+        return node
+
+    def resource(self, term: Mapping[str, str]) -> ox.NamedNode | ox.BlankNode:
+        if term["type"] == "blank node":
+            return self.blank(term["value"])
+        return self.iri(term["value"])
+
+    def literal(self, term: Mapping[str, str]) -> ox.Literal:
+        try:
+            language = term.get("language")
+            if language is not None:
+                return ox.Literal(term["value"], language=language)
+            return ox.Literal(term["value"], datatype=self.iri(term["datatype"]))
+        except ValueError as err:
+            raise CanonicalizationError(f"invalid literal {term!r}: {err}") from err
+
+    def quads(self, dataset: Mapping[str, Iterable[Mapping[str, Mapping[str, str]]]]) -> list[ox.Quad]:
+        quads: list[ox.Quad] = []
+        for graph_name, triples in dataset.items():
+            graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+            if graph_name == "@default":
+                graph = ox.DefaultGraph()
+            elif graph_name.startswith("_:"):
+                graph = self.blank(graph_name)
+            else:
+                graph = self.iri(graph_name)
+            for triple in triples:
+                obj = triple["object"]
+                quads.append(
+                    ox.Quad(
+                        self.resource(triple["subject"]),
+                        self.iri(triple["predicate"]["value"]),
+                        self.literal(obj) if obj["type"] == "literal" else self.resource(obj),
+                        graph,
+                    )
+                )
+        return quads
+
+
+def _verifier_error_in(err: BaseException) -> VerifierError | None:
+    """Our own error raised inside pyld (by the loader or a safe-mode hook), if any."""
+    seen: BaseException | None = err
+    for _ in range(32):  # pyld wraps a few levels deep; the bound only guards against cycles
+        if seen is None:
+            return None
+        if isinstance(seen, VerifierError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def rdfc_1_0(document: Mapping[str, Any], *, loader: PinnedDocumentLoader = DEFAULT_LOADER) -> str:
+    """The RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode.
+
+    https://www.w3.org/TR/rdf-canon/ and https://www.w3.org/TR/json-ld11-api/#deserialize-json-ld-to-rdf-algorithm
+
+    Args:
+        document: the JSON-LD document (compacted, with its ``@context``).
+        loader: serves the ``@context`` URLs; anything it does not pin is refused.
+
+    Returns:
+        Canonical N-Quads, lines sorted in code point order, each ending with ``"\\n"``.
+
+    Raises:
+        ContextNotAllowedError: the document uses a context URL the loader does not pin.
+        CanonicalizationError: invalid JSON-LD, an undefined term, a relative IRI, or a graph over
+            the poison bounds.
+    """
+    options = {
+        "base": _SENTINEL_BASE,
+        "documentLoader": loader,
+        "contextResolver": ContextResolver(loader.context_cache, loader),
+    }
+    try:
+        dataset = _SafeModeProcessor().to_rdf(dict(document), options)
+    except VerifierError:
+        raise
+    except jsonld.JsonLdError as err:
+        ours = _verifier_error_in(err)
+        if ours is not None:
+            raise ours from err
+        raise CanonicalizationError(f"invalid JSON-LD: {err}") from err
+    except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as err:
+        # pyld assumes well-typed JSON-LD in places (e.g. a number where a string belongs).
+        raise CanonicalizationError(f"invalid JSON-LD: {type(err).__name__}: {err}") from err
+    quads = _QuadBuilder().quads(dataset)
+    return _canonical_nquads(quads, ox.CanonicalizationAlgorithm.RDFC_1_0)
+
+
+def jcs(value: Any) -> bytes:
+    """The JSON Canonicalization Scheme (RFC 8785) serialization of a JSON value.
+
+    https://www.rfc-editor.org/rfc/rfc8785
+
+    Args:
+        value: a JSON value (dict, list, str, int, float, bool, None).
+
+    Returns:
+        The canonical UTF-8 bytes.
+
+    Raises:
+        CanonicalizationError: the value is not representable in JCS (e.g. NaN, a non-string key,
+            an integer outside the IEEE 754 double range).
+    """
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
+        raise CanonicalizationError(f"cannot canonicalize as JCS: {err}") from err
