@@ -483,8 +483,8 @@ class BadgeDefinition(_Frozen):
             raise InvalidAwardError(f"mastery level must be 1, 2, 3 or 4, not {level!r}")
         return self.rubric[level - 1]
 
-    def check_award(self, *, level: int, attester_role: str) -> None:
-        """Refuse an award this definition does not allow.
+    def check_award(self, *, level: int, attester_role: str | None) -> None:
+        """Refuse an award this definition does not allow (``attester_role`` None: the organisation itself).
 
         A badge records mastery, so it is issued at ``required_level`` or above only; lower levels stay
         in the learner's progress record, not in a credential.
@@ -500,7 +500,7 @@ class BadgeDefinition(_Frozen):
                 f"'{self.slug}' is awarded at level {self.required_level} ({required.name}) or above; "
                 f"level {level} ({entry.name}) is below it"
             )
-        if attester_role not in self.attester_roles:
+        if attester_role is not None and attester_role not in self.attester_roles:
             allowed = ", ".join(self.attester_roles)
             raise InvalidAwardError(
                 f"a {attester_role!r} may not attest '{self.slug}'; allowed attester roles: {allowed}"

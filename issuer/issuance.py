@@ -1,0 +1,256 @@
+"""Build an OpenBadgeCredential from a badge definition and an award, and sign it (pure, sync).
+
+The bytes that get signed are defined once, in :mod:`verifier.proofs`; this module only asks a
+:class:`keys.Signer` to sign them, so the private key never leaves the key store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from issuer.errors import InvalidAwardError
+from verifier.model import (
+    Achievement,
+    AchievementSubject,
+    Alignment,
+    Criteria,
+    Evidence,
+    IdentifierEntry,
+    IdentityObject,
+    OpenBadgeCredential,
+    Profile,
+    Result,
+    ResultDescription,
+    RubricCriterionLevel,
+)
+from verifier.model.ob import OB_CONTEXT, VC_V2_CONTEXT
+from verifier.proofs import data_integrity, vc_jwt
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from issuer.definitions import BadgeDefinition
+    from keys.signer import Signer
+
+CryptosuiteName = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Attester:
+    """The teacher or supervisor who judged the evidence; recorded as the subject's ``source``."""
+
+    id: str
+    name: str
+    role: str  # one of the definition's attester_roles
+    organization: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    name: str
+    narrative: str | None = None
+    url: str | None = None
+    genre: str | None = None
+
+
+@dataclass(frozen=True)
+class Award:
+    """What a teacher or supervisor decided: this learner, this badge, this level, on this evidence."""
+
+    definition: BadgeDefinition
+    level: int
+    recipient: str  # an e-mail address (hashed into the credential) or a DID the learner controls
+    attester: Attester | None = None
+    evidence: Sequence[EvidenceItem] = field(default_factory=tuple)
+    narrative: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    id: str  # the organisation's DID (did:web in the service)
+    name: str
+    url: str | None = None
+    email: str | None = None
+
+
+def identity_hash(identifier: str, salt: str) -> str:
+    """OB 3.0 «B.7» IdentityHash: ``sha256$`` + hex SHA-256 of identifier ‖ salt (no separator)."""
+    return "sha256$" + hashlib.sha256((identifier + salt).encode("utf-8")).hexdigest()
+
+
+def recipient_identity(recipient: str, *, salt: str) -> IdentityObject:
+    """A hashed e-mail identity; the plaintext address never enters the credential."""
+    address = recipient.strip().lower()
+    if not _EMAIL.match(address):
+        raise InvalidAwardError(f"recipient {recipient!r} is neither an e-mail address nor a DID")
+    return IdentityObject(
+        hashed=True, identity_hash=identity_hash(address, salt), identity_type="emailAddress", salt=salt
+    )
+
+
+def _timestamp(moment: datetime) -> datetime:
+    # Whole seconds in UTC, so a VC-JWT's nbf equals validFrom exactly (OB 3.0 §8.2).
+    if moment.tzinfo is None:
+        raise InvalidAwardError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def achievement(definition: BadgeDefinition) -> Achievement:
+    """The OB 3.0 Achievement of a definition, with the 1-4 mastery rubric (spec README §1 recipe)."""
+    base = definition.achievement_id
+    levels = [
+        RubricCriterionLevel(
+            id=f"{base}#level-{level.level}",
+            name=level.name,
+            level=str(level.level),
+            points=str(level.level),
+            description=level.description,
+        )
+        for level in definition.rubric
+    ]
+    return Achievement(
+        id=base,
+        name=definition.name,
+        description=definition.description,
+        criteria=Criteria(narrative=definition.criteria),
+        achievement_type=definition.achievement_type,
+        alignment=[
+            Alignment(
+                target_name=a.target_name,
+                target_url=str(a.target_url),
+                target_code=a.target_code,
+                target_description=a.target_description,
+                target_framework=a.target_framework,
+                target_type=a.target_type,
+            )
+            for a in definition.alignments
+        ]
+        or None,
+        result_description=[
+            ResultDescription(
+                id=f"{base}#mastery",
+                name="Mastery level",
+                result_type="RubricCriterionLevel",
+                rubric_criterion_level=levels,
+                required_level=f"{base}#level-{definition.required_level}",
+            )
+        ],
+        human_code=definition.human_code,
+        field_of_study=definition.field_of_study,
+        tag=list(definition.tags) or None,
+        version=str(definition.version),
+        # The definition's content hash: which exact meaning of this version was awarded.
+        other_identifier=[IdentifierEntry(identifier=definition.content_hash, identifier_type="identifier")],
+    )
+
+
+def build_credential(
+    award: Award,
+    issuer: IssuerProfile,
+    *,
+    credential_id: str,
+    now: datetime,
+    salt: str,
+    status: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An unsigned OpenBadgeCredential for an award.
+
+    Args:
+        award: the decision (definition, level, recipient, attester, evidence).
+        issuer: the issuing organisation's profile.
+        credential_id: a fresh ``urn:uuid:`` (randomness is the caller's).
+        now: the issuance time; ``validFrom`` and ``awardedDate``.
+        salt: the per-credential salt of a hashed recipient (randomness is the caller's).
+        status: a ``BitstringStatusListEntry`` when the issuer can revoke.
+
+    Raises:
+        InvalidAwardError: level outside the rubric or below the required level, attester role not
+            allowed for this badge, recipient neither e-mail nor DID.
+    """
+    definition = award.definition
+    definition.check_award(level=award.level, attester_role=award.attester.role if award.attester else None)
+    issued = _timestamp(now)
+    is_did = award.recipient.startswith("did:")
+    subject = AchievementSubject(
+        id=award.recipient if is_did else None,
+        identifier=None if is_did else [recipient_identity(award.recipient, salt=salt)],
+        achievement=achievement(definition),
+        result=[
+            Result(
+                result_description=f"{definition.achievement_id}#mastery",
+                achieved_level=f"{definition.achievement_id}#level-{award.level}",
+            )
+        ],
+        source=None
+        if award.attester is None
+        else Profile(
+            id=award.attester.id,
+            name=award.attester.name,
+            description=f"{award.attester.role.capitalize()}"
+            + (f", {award.attester.organization}" if award.attester.organization else ""),
+        ),
+        narrative=award.narrative,
+    )
+    valid_until = definition.expires(issued)
+    credential = OpenBadgeCredential.model_validate(
+        {
+            "@context": [VC_V2_CONTEXT, OB_CONTEXT],
+            "id": credential_id,
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": Profile(id=issuer.id, name=issuer.name, url=issuer.url, email=issuer.email),
+            "validFrom": issued,
+            "validUntil": valid_until,
+            "awardedDate": issued,
+            "name": definition.name,
+            "description": definition.description,
+            "credentialSubject": subject,
+            "evidence": [
+                Evidence(id=e.url, name=e.name, narrative=e.narrative, genre=e.genre) for e in award.evidence
+            ]
+            or None,
+            "credentialStatus": status,
+        }
+    )
+    return _with_z_timestamps(credential.to_json())
+
+
+def _with_z_timestamps(value: dict[str, Any]) -> dict[str, Any]:
+    # pydantic writes UTC as "+00:00"... no: it writes "Z". Normalise defensively to one form.
+    for key in ("validFrom", "validUntil", "awardedDate"):
+        if isinstance(value.get(key), str):
+            value[key] = value[key].replace("+00:00", "Z")
+    return value
+
+
+def sign_data_integrity(
+    credential: dict[str, Any],
+    signer: Signer,
+    *,
+    verification_method: str,
+    created: datetime,
+    cryptosuite: CryptosuiteName = "eddsa-rdfc-2022",
+) -> dict[str, Any]:
+    """Add a Data Integrity proof (VC-DI-EDDSA §3.2 / §3.3) signed by ``signer`` (an Ed25519 key)."""
+    if signer.algorithm != "EdDSA":
+        raise InvalidAwardError(f"{cryptosuite} needs an Ed25519 key; got a {signer.algorithm} signer")
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": cryptosuite,
+        "created": _timestamp(created).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+    signature = signer.sign(data_integrity.signing_input(credential, options))
+    return data_integrity.add_proof(credential, options, signature)
+
+
+def sign_vc_jwt(credential: dict[str, Any], signer: Signer, *, kid: str) -> str:
+    """The credential as an OB 3.0 §8.2 VC-JWT (needs a DID subject: ``sub`` is required)."""
+    header = vc_jwt.jose_header(signer.algorithm, kid=kid)
+    signing_input = vc_jwt.signing_input(header, vc_jwt.jwt_claims(credential))
+    return vc_jwt.assemble(signing_input, signer.sign(signing_input))

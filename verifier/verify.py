@@ -1,0 +1,436 @@
+"""``verify_credential``: every check of an Open Badges 3.0 credential, reported, never stopping early.
+
+Order (OB 3.0 «9.1»): read the input, check each proof over the exact input (and that the key belongs
+to the issuer), then model the credential for the business checks: structure, validity window, status.
+Low-level functions raise; this module catches only :class:`VerifierError` and returns a report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import ValidationError
+
+from keys.encoding import PublicKey, jwk_to_public_key, public_key_from_did_key, public_key_to_jwk
+from keys.errors import KeysError
+from verifier.credit.facts import facts_from_credential
+from verifier.errors import (
+    ExpiredError,
+    IssuerKeyMismatchError,
+    KeyResolutionError,
+    MalformedCredentialError,
+    NotYetValidError,
+    RetrievalError,
+    StatusListError,
+    StatusRetrievalError,
+    VerifierError,
+)
+from verifier.model import OpenBadgeCredential
+from verifier.proofs import data_integrity, vc_jwt
+from verifier.status import MIN_ENTRIES, entry_status, raise_for_status
+
+if TYPE_CHECKING:
+    from verifier.resolve import ResolvedKey, Resolver
+
+Verdict = Literal["valid", "invalid", "indeterminate"]
+_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How strict to be. The defaults are what a registrar wants."""
+
+    #: The proof purpose an issuer's proof must state.
+    proof_purpose: str = "assertionMethod"
+    #: Check revocation/suspension when the credential has a ``credentialStatus``.
+    check_status: bool = True
+    #: Bitstring Status List v1.0 minimum; lower it only to read old lists that are too short.
+    status_minimum_entries: int = MIN_ENTRIES
+    #: Inputs larger than this are refused before parsing.
+    max_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    passed: bool
+    message: str
+    code: str | None = None
+    indeterminate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "passed": self.passed, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The outcome of every check. ``verdict`` is "invalid" if any check failed for certain,
+    "indeterminate" if a check could not be made (a key or status list could not be fetched)."""
+
+    checks: tuple[CheckResult, ...]
+    credential: Mapping[str, Any] | None = None
+    format: Literal["ldp", "jwt"] | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        failed = [c for c in self.checks if not c.passed]
+        if any(not c.indeterminate for c in failed):
+            return "invalid"
+        return "indeterminate" if failed else "valid"
+
+    def check(self, check_id: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    def summary(self) -> dict[str, Any]:
+        """What a person wants to see first: who issued what to whom, when, at which level."""
+        return credential_summary(self.credential, self.format)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "checks": [c.to_json() for c in self.checks],
+            "credential": self.summary(),
+        }
+
+
+@dataclass
+class _Run:
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def passed(self, check_id: str, message: str) -> None:
+        self.checks.append(CheckResult(check_id, True, message))
+
+    def failed(self, check_id: str, error: VerifierError) -> None:
+        self.checks.append(CheckResult(check_id, False, str(error), error.code, error.indeterminate))
+
+    def attempt(self, check_id: str, step: Callable[[], str]) -> bool:
+        try:
+            message = step()
+        except VerifierError as err:
+            self.failed(check_id, err)
+            return False
+        self.passed(check_id, message)
+        return True
+
+
+def parse_input(raw: str | bytes | Mapping[str, Any], *, max_bytes: int) -> tuple[dict[str, Any] | str, str]:
+    """JSON-LD object or compact VC-JWT, told apart by shape. Returns (value, "ldp" | "jwt")."""
+    if isinstance(raw, Mapping):
+        return dict(raw), "ldp"
+    if len(raw) > max_bytes:
+        raise MalformedCredentialError(f"input is {len(raw):,} bytes; the limit is {max_bytes:,}")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as err:
+        raise MalformedCredentialError("input is not UTF-8 text") from err
+    text = text.strip()
+    if _COMPACT_JWS.match(text):
+        return text, "jwt"
+    try:
+        value = json.loads(text)
+    except RecursionError as err:
+        raise MalformedCredentialError("JSON is nested too deeply") from err
+    except json.JSONDecodeError as err:
+        raise MalformedCredentialError(
+            f"not JSON and not a compact JWT: {err.msg} at line {err.lineno}"
+        ) from err
+    if not isinstance(value, dict):
+        raise MalformedCredentialError("a credential is a JSON object")
+    return value, "ldp"
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> str:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    if not isinstance(issuer, str):
+        raise MalformedCredentialError("credential has no issuer id")
+    return issuer
+
+
+def _did_of(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 443}" if parts.scheme == "https" and parts.hostname else None
+
+
+def _issuer_origin(issuer: str) -> str | None:
+    """The web origin an issuer id stands for: its https origin, or a did:web's host."""
+    if issuer.startswith("did:web:"):
+        host = unquote(issuer.removeprefix("did:web:").split(":", 1)[0])
+        return _origin(f"https://{host}/")
+    return _origin(issuer)
+
+
+def check_issuer_key(resolved: ResolvedKey, issuer: str, *, purpose: str) -> str:
+    """Does the key belong to the issuer, for this purpose? Returns a message or raises.
+
+    A key in a DID or controller document must be controlled by the issuer and listed under the
+    purpose (Data Integrity «Verify Proof»). A bare JWK or JWKS at an https URL (OB 3.0 §8.5) states no
+    relationships: it counts as the issuer's only when published from the issuer's own origin.
+    """
+    if resolved.purposes:
+        if resolved.controller != issuer:
+            raise IssuerKeyMismatchError(
+                f"key {resolved.id} is controlled by {resolved.controller}, not by the issuer {issuer}"
+            )
+        if purpose not in resolved.purposes:
+            raise IssuerKeyMismatchError(f"{issuer} does not list key {resolved.id} under {purpose}")
+        return f"key is the issuer's ({issuer}, {purpose})"
+    key_origin = _origin(resolved.id)
+    if key_origin is None or key_origin != _issuer_origin(issuer):
+        raise IssuerKeyMismatchError(
+            f"key {resolved.id} names no verification relationship and is not published from the issuer's origin"
+        )
+    return f"key is published from the issuer's origin ({key_origin})"
+
+
+def _check_ldp_proofs(
+    run: _Run, credential: dict[str, Any], resolver: Resolver, options: VerifyOptions
+) -> None:
+    try:
+        proofs = data_integrity.iter_proofs(credential)
+    except VerifierError as err:
+        run.failed("proof", err)
+        return
+    if not proofs:
+        run.failed("proof", MalformedCredentialError("credential has no proof"))
+        return
+    # Every proof must hold: a failed one means something in the credential is wrong.
+    for index, proof in enumerate(proofs):
+        suffix = "" if len(proofs) == 1 else f"[{index}]"
+        method = proof.get("verificationMethod")
+        if not isinstance(method, str):
+            run.failed("proof" + suffix, MalformedCredentialError("proof has no verificationMethod"))
+            continue
+        try:
+            resolved = resolver.resolve_key(method)
+        except VerifierError as err:
+            run.failed("proof" + suffix, err)
+            continue
+
+        def verify_one(
+            proof: Mapping[str, Any] = proof, key: Any = resolved.public_key, method: str = method
+        ) -> str:
+            data_integrity.verify_proof(credential, proof, key, expected_purpose=options.proof_purpose)
+            return f"{proof.get('cryptosuite')} signature by {method} is valid"
+
+        run.attempt("proof" + suffix, verify_one)
+
+        def bound(resolved: ResolvedKey = resolved) -> str:
+            return check_issuer_key(resolved, _issuer_id(credential), purpose=options.proof_purpose)
+
+        run.attempt("issuer_key" + suffix, bound)
+
+
+def _jwt_key(header: Mapping[str, Any], resolver: Resolver) -> tuple[PublicKey, ResolvedKey | None]:
+    """The key a VC-JWT names: resolved from ``kid``, or the embedded ``jwk`` (then not resolved)."""
+    if "kid" in header:
+        resolved = resolver.resolve_key(str(header["kid"]))
+        return resolved.public_key, resolved
+    try:
+        return jwk_to_public_key(header["jwk"]), None
+    except KeysError as err:
+        raise KeyResolutionError(f"jwk header: {err}") from err
+
+
+def _check_jwt(run: _Run, token: str, resolver: Resolver) -> dict[str, Any] | None:
+    try:
+        header = vc_jwt.parse_header(token)
+        public_key, resolved = _jwt_key(header, resolver)
+        credential = vc_jwt.verify_jwt(token, public_key)
+    except VerifierError as err:
+        run.failed("proof", err)
+        return None
+    run.passed("proof", f"{header['alg']} JWT signature is valid")
+
+    def bound() -> str:
+        issuer = _issuer_id(credential)
+        if resolved is not None:
+            return check_issuer_key(resolved, issuer, purpose="assertionMethod")
+        # An embedded jwk proves nothing about the issuer unless the issuer id is that very key.
+        if issuer.startswith("did:key:"):
+            try:
+                issuer_key = public_key_to_jwk(public_key_from_did_key(issuer))
+            except KeysError as err:
+                raise IssuerKeyMismatchError(f"issuer {issuer} is not a valid did:key: {err}") from err
+            if issuer_key == public_key_to_jwk(public_key):
+                return "the embedded key is the issuer's did:key"
+        raise IssuerKeyMismatchError(f"the token's embedded jwk is not a key of the issuer {issuer}")
+
+    run.attempt("issuer_key", bound)
+    return credential
+
+
+def _check_status(
+    run: _Run, credential: Mapping[str, Any], resolver: Resolver, *, now: datetime, options: VerifyOptions
+) -> None:
+    entry = credential.get("credentialStatus")
+    if entry is None:
+        run.passed("status", "credential carries no status entry (it cannot be revoked)")
+        return
+    entries = entry if isinstance(entry, list) else [entry]
+
+    def check() -> str:
+        states = []
+        for item in entries:
+            if not isinstance(item, Mapping):
+                raise StatusListError("credentialStatus entries are objects")
+            url = item.get("statusListCredential")
+            if not isinstance(url, str):
+                raise StatusListError("status entry has no statusListCredential URL")
+            try:
+                list_credential = resolver.resolve_document(url)
+            except RetrievalError as err:
+                raise StatusRetrievalError(f"status list {url} could not be fetched: {err}") from err
+            list_report = verify_credential(
+                list_credential,
+                resolver=resolver,
+                now=now,
+                options=VerifyOptions(check_status=False, proof_purpose=options.proof_purpose),
+                structure=False,
+            )
+            if list_report.verdict != "valid":
+                bad = "; ".join(c.message for c in list_report.checks if not c.passed)
+                error: VerifierError = (
+                    StatusRetrievalError(f"status list {url} could not be checked: {bad}")
+                    if list_report.verdict == "indeterminate"
+                    else StatusListError(f"status list {url} failed verification: {bad}")
+                )
+                raise error
+            if _issuer_id(list_credential) != _issuer_id(credential):
+                raise StatusListError(f"status list {url} is not issued by the credential's issuer")
+            value = entry_status(item, list_credential, minimum_entries=options.status_minimum_entries)
+            raise_for_status(item, value)
+            states.append(f"{item.get('statusPurpose')}: not set")
+        return "; ".join(states)
+
+    run.attempt("status", check)
+
+
+def _check_structure(run: _Run, credential: Mapping[str, Any]) -> OpenBadgeCredential | None:
+    try:
+        model = OpenBadgeCredential.model_validate(credential)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "credential"
+        run.failed(
+            "structure", MalformedCredentialError(f"{where}: {first['msg']} ({err.error_count()} problem(s))")
+        )
+        return None
+    run.passed("structure", "an Open Badges 3.0 credential")
+    return model
+
+
+def _check_validity(run: _Run, model: OpenBadgeCredential, now: datetime) -> None:
+    def window() -> str:
+        if now < model.valid_from:
+            raise NotYetValidError(f"valid from {model.valid_from.isoformat()}, checked at {now.isoformat()}")
+        if model.valid_until is not None and now > model.valid_until:
+            raise ExpiredError(f"expired {model.valid_until.isoformat()}, checked at {now.isoformat()}")
+        until = f" until {model.valid_until.isoformat()}" if model.valid_until else ""
+        return f"valid from {model.valid_from.isoformat()}{until}"
+
+    run.attempt("validity", window)
+
+
+def verify_credential(
+    raw: str | bytes | Mapping[str, Any],
+    *,
+    resolver: Resolver,
+    now: datetime,
+    options: VerifyOptions | None = None,
+    structure: bool = True,
+) -> VerificationReport:
+    """Verify one credential (JSON-LD with Data Integrity proofs, or a compact VC-JWT).
+
+    Args:
+        raw: the credential as text, bytes or a parsed JSON object.
+        resolver: how keys, DID documents and status lists are found (offline, mapped or networked).
+        now: the moment to check the validity window against.
+        options: see :class:`VerifyOptions`.
+        structure: check the Open Badges 3.0 data model (off for status list credentials).
+
+    Returns:
+        A report of every check; never raises :class:`VerifierError`.
+    """
+    options = options or VerifyOptions()
+    run = _Run()
+    try:
+        value, kind = parse_input(raw, max_bytes=options.max_bytes)
+    except VerifierError as err:
+        run.failed("format", err)
+        return VerificationReport(tuple(run.checks))
+    credential: dict[str, Any] | None
+    if kind == "jwt":
+        credential = _check_jwt(run, str(value), resolver)
+    else:
+        credential = value if isinstance(value, dict) else None
+        if credential is not None:
+            _check_ldp_proofs(run, credential, resolver, options)
+    if credential is None:
+        return VerificationReport(tuple(run.checks), None, "jwt" if kind == "jwt" else "ldp")
+    if structure:
+        model = _check_structure(run, credential)
+        if model is not None:
+            _check_validity(run, model, now)
+    else:
+        _check_validity_raw(run, credential, now)
+    if options.check_status:
+        _check_status(run, credential, resolver, now=now, options=options)
+    return VerificationReport(tuple(run.checks), credential, "jwt" if kind == "jwt" else "ldp")
+
+
+def _check_validity_raw(run: _Run, credential: Mapping[str, Any], now: datetime) -> None:
+    """The validity window of a non-badge credential (a status list), from its raw dates."""
+
+    def window() -> str:
+        for key, error in (("validFrom", NotYetValidError), ("validUntil", ExpiredError)):
+            value = credential.get(key)
+            if value is None:
+                continue
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError as err:
+                raise MalformedCredentialError(f"{key} is not a date-time: {value!r}") from err
+            if moment.tzinfo is None:
+                raise MalformedCredentialError(f"{key} has no time zone: {value!r}")
+            if (key == "validFrom" and now < moment) or (key == "validUntil" and now > moment):
+                raise error(f"{key} {value}, checked at {now.isoformat()}")
+        return "within its validity window"
+
+    run.attempt("validity", window)
+
+
+def credential_summary(credential: Mapping[str, Any] | None, fmt: str | None) -> dict[str, Any]:
+    """A short, display-ready description of a credential (never raises)."""
+    if not isinstance(credential, Mapping):
+        return {}
+    # The same reading of issuer, achievement and level that the credit rules use.
+    facts = facts_from_credential(credential, verdict="")
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    source = subject.get("source")
+    return {
+        "id": facts.credential_id,
+        "format": fmt,
+        "issuer": facts.issuer_id,
+        "issuerName": facts.issuer_name,
+        "achievement": facts.achievement_id,
+        "achievementName": facts.achievement_name,
+        "achievementVersion": facts.version,
+        "level": facts.level,
+        "subject": subject.get("id") or ("hashed identifier" if subject.get("identifier") else None),
+        "attester": source.get("name") if isinstance(source, Mapping) else None,
+        "validFrom": credential.get("validFrom") or credential.get("issuanceDate"),
+        "validUntil": credential.get("validUntil") or credential.get("expirationDate"),
+    }
