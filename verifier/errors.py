@@ -12,6 +12,9 @@ VerifierError
     KeyResolutionError       KEY_RESOLUTION_ERROR   key document not retrieved -> verdict "indeterminate"
     VerificationMethodError  INVALID_VERIFICATION_METHOD  retrieved, but the key is missing or malformed
     JwtClaimsMismatchError   JWT_CLAIMS_MISMATCH    iss/sub/jti/nbf disagree with the credential
+    PresentationError        PRESENTATION_ERROR     a presentation's holder or shape is wrong
+      InvalidChallengeError  INVALID_CHALLENGE      proof challenge is not the one the verifier issued
+      InvalidDomainError     INVALID_DOMAIN         proof domain is not the verifier's
   ValidityError
     NotYetValidError         NOT_YET_VALID
     ExpiredError             EXPIRED
@@ -21,11 +24,17 @@ VerifierError
     StatusListError          STATUS_LIST_ERROR      malformed/short list, index out of range, bad list proof
     StatusRetrievalError     STATUS_RETRIEVAL_ERROR -> verdict "indeterminate"
   RetrievalError             RETRIEVAL_ERROR        a document could not be fetched -> "indeterminate"
+  RecipientMismatchError     RECIPIENT_MISMATCH     the known identifier is not the credential's recipient
+  TrustListError             INVALID_TRUST_LIST     a trust list file that cannot be used
+  CreditRulesError           INVALID_CREDIT_RULES   a credit-rules file that cannot be used ("no credit" is a result)
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class VerifierError(Exception):
@@ -123,3 +132,47 @@ class JwtClaimsMismatchError(ProofError):
     """A VC-JWT registered claim disagrees with the credential it carries (OB 3.0 §8.2.6)."""
 
     code: ClassVar[str] = "JWT_CLAIMS_MISMATCH"
+
+
+class PresentationError(ProofError):
+    """A Verifiable Presentation whose holder, proof or shape is wrong (VC DM 2.0 §4.13)."""
+
+    code: ClassVar[str] = "PRESENTATION_ERROR"
+
+
+class InvalidChallengeError(PresentationError):
+    """The presentation proof's ``challenge`` is missing or not the one the verifier asked for."""
+
+    code: ClassVar[str] = "INVALID_CHALLENGE"
+
+
+class InvalidDomainError(PresentationError):
+    """The presentation proof's ``domain`` is missing or not the verifier's."""
+
+    code: ClassVar[str] = "INVALID_DOMAIN"
+
+
+class RecipientMismatchError(VerifierError):
+    """The identifier the verifier knows (an e-mail, a DID) is not the credential's recipient (OB 3.0 «9.1» step 5)."""
+
+    code: ClassVar[str] = "RECIPIENT_MISMATCH"
+
+
+class TrustListError(VerifierError):
+    """A trust list file that cannot be read or does not follow the trust list format."""
+
+    code: ClassVar[str] = "INVALID_TRUST_LIST"
+
+
+class CreditRulesError(VerifierError):
+    """A credit-rules file cannot be read or is not valid. Not being eligible for credit is a result, not this.
+
+    Attributes:
+        problems: One line per problem, each naming the file, the field path and what is wrong.
+    """
+
+    code: ClassVar[str] = "INVALID_CREDIT_RULES"
+
+    def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = tuple(problems)

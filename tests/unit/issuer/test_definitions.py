@@ -107,7 +107,12 @@ def fx_published(tmp_path: Path) -> tuple[Path, Path]:
 def test_examples_load_against_the_committed_lock() -> None:
     catalog = load_catalog(EXAMPLES, lock_path=LOCK)
 
-    assert catalog.slugs == ("math-7rp-proportional", "weld-smaw-3f", "workplace-communication")
+    assert catalog.slugs == (
+        "math-7rp-proportional",
+        "weld-smaw-3f",
+        "weld-smaw-4f",
+        "workplace-communication",
+    )
     assert catalog.unpublished == ()
     assert dict(catalog.published) == json.loads(LOCK.read_text(encoding="utf-8"))
     assert {d.lock_key: d.content_hash for d in catalog} == catalog.published
@@ -125,7 +130,7 @@ def test_examples_cover_the_three_kinds_of_badge() -> None:
     internship = catalog.get("workplace-communication")
     assert internship.attester_roles == ("supervisor",)
     assert internship.achievement_type == "Fieldwork"
-    assert len({d.achievement_id for d in catalog}) == len(catalog) == 3
+    assert len({d.achievement_id for d in catalog}) == len(catalog) == 4
 
 
 def test_examples_validate_against_the_json_schema() -> None:
@@ -686,7 +691,7 @@ def test_catalog_iteration_membership_and_sources() -> None:
     catalog = load_catalog(EXAMPLES)
 
     assert [d.slug for d in catalog] == list(catalog.slugs)
-    assert len(catalog) == 3
+    assert len(catalog) == 4
     assert "weld-smaw-3f" in catalog
     assert "weld" not in catalog
     assert catalog.source("weld-smaw-3f") == EXAMPLES / "weld-smaw-3f.yaml"
