@@ -1,0 +1,428 @@
+"""Python bridge to the independent JavaScript implementation (Digital Bazaar's VC stack and jose).
+
+Each call starts one Node process that reads one JSON request on stdin and writes one JSON response
+on stdout, so a test batches many cases per process start. The JS side is offline: its document
+loader serves only the contexts and documents passed here. Contexts come from the project's pinned
+set (``verifier/contexts/manifest.json``), so both implementations read the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+INTEROP_DIR = Path(__file__).resolve().parent
+REPO = INTEROP_DIR.parents[1]
+SPEC = REPO.parent / "shared" / "spec"
+MANIFEST = REPO / "verifier" / "contexts" / "manifest.json"
+NODE_MODULES = INTEROP_DIR / "node_modules"
+
+# Generous: a cold Node start plus a batch of RDFC canonicalizations on a shared 2-core machine.
+NODE_TIMEOUT_S = 180.0
+
+# Used only while verifier/contexts/manifest.json does not exist yet (it is written separately):
+# the same official files, read from the shared spec folder.
+_SPEC_CONTEXT_FILES = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+    "https://www.w3.org/ns/credentials/status/v1": "bitstring-status-list-v1.jsonld",
+    "https://w3id.org/vc/status-list/2021/v1": "status-list-2021-v1.jsonld",
+    "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.TRANSCRIBED.json",
+}
+
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+class JsBridgeError(Exception):
+    """The Node side failed (non-zero exit, timeout, bad JSON) or the bridge's inputs are unusable."""
+
+
+def missing_reason() -> str | None:
+    """Why the JS stack cannot run here, or None when it can.
+
+    Returns:
+        A human-readable reason (node or the npm packages missing), or None.
+    """
+    if shutil.which("node") is None:
+        return "node is not on PATH (install Node 20+)"
+    if not NODE_MODULES.is_dir():
+        return "tests/interop/node_modules is missing (run `make interop-deps`)"
+    package = json.loads((INTEROP_DIR / "package.json").read_text(encoding="utf-8"))
+    missing = [name for name in package["dependencies"] if not (NODE_MODULES / name).is_dir()]
+    if missing:
+        return f"{', '.join(missing)} not installed in tests/interop/node_modules (run `make interop-deps`)"
+    return None
+
+
+def js_available() -> bool:
+    """Whether node and the pinned npm packages are installed.
+
+    Returns:
+        True when the interop tests can run.
+    """
+    return missing_reason() is None
+
+
+def require_js() -> None:
+    """Skip the calling test when the JS stack is missing, but fail it under CI.
+
+    Skipping in CI (``CI=true``) would turn a broken install step into a silent pass.
+    """
+    reason = missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"interop: {reason}; CI must run the interop tests", pytrace=False)
+    pytest.skip(f"interop: {reason}")
+
+
+@functools.cache
+def pinned_contexts() -> dict[str, Any]:
+    """The JSON-LD contexts the JS document loader may serve, by URL.
+
+    Read from the project's manifest (``verifier/contexts/manifest.json``) so that both
+    implementations use the same pinned copies; a ``sha256`` given for an entry is checked.
+    Until that manifest exists, the same official files are read from the shared spec folder.
+
+    Returns:
+        URL -> parsed context document. Callers must not mutate it (it is cached).
+
+    Raises:
+        JsBridgeError: the manifest has a shape this reader does not know, or a hash differs.
+    """
+    if not MANIFEST.is_file():
+        return {url: _read_json(SPEC / "contexts" / name) for url, name in _SPEC_CONTEXT_FILES.items()}
+    contexts: dict[str, Any] = {}
+    for url, path, digest in _manifest_entries(json.loads(MANIFEST.read_text(encoding="utf-8"))):
+        data = (MANIFEST.parent / path).read_bytes()
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest.lower():
+            raise JsBridgeError(f"{path}: sha256 differs from verifier/contexts/manifest.json")
+        contexts[url] = json.loads(data)
+    return contexts
+
+
+def _manifest_entries(manifest: Any) -> list[tuple[str, str, str | None]]:
+    """(url, file, sha256 or None) for each entry of the manifest.
+
+    Accepts ``{url: file}``, ``{url: {file|path|filename, sha256?}}`` and ``[{url, file|path|filename,
+    sha256?}]``, optionally wrapped in ``{"contexts": ...}``.
+    """
+    if isinstance(manifest, dict) and "contexts" in manifest:
+        manifest = manifest["contexts"]
+    if isinstance(manifest, dict):
+        raw = [
+            {"url": url, **(value if isinstance(value, dict) else {"file": value})}
+            for url, value in manifest.items()
+        ]
+    elif isinstance(manifest, list):
+        raw = manifest
+    else:
+        raise JsBridgeError("verifier/contexts/manifest.json: expected an object or a list")
+    entries = []
+    for entry in raw:
+        file = next(
+            (entry[key] for key in ("file", "path", "filename") if isinstance(entry, dict) and key in entry),
+            None,
+        )
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not isinstance(file, str):
+            raise JsBridgeError(f"verifier/contexts/manifest.json: cannot read entry {entry!r}")
+        digest = entry.get("sha256")
+        entries.append((entry["url"], file, digest if isinstance(digest, str) else None))
+    return entries
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _run_node(script: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Run ``tests/interop/<script>`` with ``request`` as JSON on stdin and parse its stdout."""
+    node = shutil.which("node")
+    if node is None:
+        raise JsBridgeError("node is not on PATH")
+    try:
+        completed = subprocess.run(
+            [node, str(INTEROP_DIR / script)],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            cwd=INTEROP_DIR,
+            timeout=NODE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise JsBridgeError(f"node {script} did not finish within {NODE_TIMEOUT_S:.0f} s") from err
+    if completed.returncode != 0:
+        raise JsBridgeError(
+            f"node {script} exited {completed.returncode}; stderr:\n{completed.stderr.strip()}"
+        )
+    try:
+        response = json.loads(completed.stdout)
+    except json.JSONDecodeError as err:
+        raise JsBridgeError(
+            f"node {script} wrote no JSON: {completed.stdout[:500]!r}; stderr:\n{completed.stderr.strip()}"
+        ) from err
+    if not isinstance(response, dict):
+        raise JsBridgeError(f"node {script} wrote {type(response).__name__}, not an object")
+    return response
+
+
+def js_verify(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    documents: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Verify a batch with the JS stack, in one Node process.
+
+    Args:
+        items: ``{"kind": "ldp", "credential": {...}}`` (Data Integrity, eddsa-rdfc-2022 or
+            eddsa-jcs-2022) or ``{"kind": "jwt", "token": str, "jwk": public JWK, "alg": str}``.
+        documents: URL or DID -> document the JS loader may serve: DID documents, controller
+            documents, Bitstring status list credentials (checked only when given here).
+        now: the verification time for validity dates (JS uses its clock when None).
+
+    Returns:
+        One ``{"verified": bool, "error"?: str, ...}`` per item, in order. LDP results carry
+        ``status`` (``none``, ``unchecked``, ``valid`` or the purpose of a set bit); JWT results
+        carry ``payload`` and ``header``.
+
+    Raises:
+        JsBridgeError: Node failed or answered with the wrong number of results.
+    """
+    request: dict[str, Any] = {
+        "contexts": pinned_contexts(),
+        "documents": dict(documents or {}),
+        "items": list(items),
+    }
+    if now is not None:
+        request["now"] = now.isoformat()
+    results = _run_node("verify.mjs", request).get("results")
+    if not isinstance(results, list) or len(results) != len(items):
+        raise JsBridgeError(f"verify.mjs answered {results!r} for {len(items)} items")
+    return results
+
+
+def js_sign_ldp(
+    credential: Mapping[str, Any],
+    *,
+    seed: bytes,
+    controller: str,
+    cryptosuite: str = "eddsa-rdfc-2022",
+    created: datetime | None = None,
+    verification_method: str | None = None,
+) -> dict[str, Any]:
+    """Sign with the JS stack (``@digitalbazaar/vc`` ``issue``) and an Ed25519 key from ``seed``.
+
+    Args:
+        credential: the unsigned credential.
+        seed: the 32-byte Ed25519 seed.
+        controller: the key's controller (the issuer's DID or URL).
+        cryptosuite: ``eddsa-rdfc-2022`` or ``eddsa-jcs-2022``.
+        created: the proof's ``created`` (JS uses its clock when None).
+        verification_method: the key id; defaults to ``controller#<publicKeyMultibase>``.
+
+    Returns:
+        The signed credential.
+
+    Raises:
+        JsBridgeError: Node failed.
+    """
+    request: dict[str, Any] = {
+        "contexts": pinned_contexts(),
+        "seed_hex": seed.hex(),
+        "controller": controller,
+        "cryptosuite": cryptosuite,
+        "credential": dict(credential),
+    }
+    if created is not None:
+        request["created"] = created.isoformat()
+    if verification_method is not None:
+        request["verificationMethod"] = verification_method
+    signed = _run_node("sign.mjs", request).get("signed")
+    if not isinstance(signed, dict):
+        raise JsBridgeError(f"sign.mjs answered {signed!r}")
+    return signed
+
+
+def js_sign_jwt(
+    payload: Mapping[str, Any], *, header: Mapping[str, Any], private_jwk: Mapping[str, Any]
+) -> str:
+    """Sign a JWT with jose (``SignJWT``): RS256, ES256 or EdDSA, as ``header["alg"]`` says.
+
+    Args:
+        payload: the JWT claims.
+        header: the protected header (must hold ``alg``).
+        private_jwk: the private key as a JWK.
+
+    Returns:
+        The compact JWS.
+
+    Raises:
+        JsBridgeError: Node failed.
+    """
+    request = {"jwt": {"payload": dict(payload), "header": dict(header), "jwk": dict(private_jwk)}}
+    token = _run_node("sign.mjs", request).get("token")
+    if not isinstance(token, str):
+        raise JsBridgeError(f"sign.mjs answered {token!r}")
+    return token
+
+
+def js_bench(
+    credential: Mapping[str, Any],
+    *,
+    seed: bytes,
+    controller: str,
+    verification_method: str,
+    documents: Mapping[str, Any],
+    n: int = 200,
+) -> dict[str, Any]:
+    """Time the JS stack's eddsa-rdfc-2022 sign and verify of ``credential``, ``n`` times each.
+
+    Returns:
+        ``{"n", "sign_per_s", "verify_per_s", "sign_ms", "verify_ms"}`` from ``bench.mjs``.
+
+    Raises:
+        JsBridgeError: Node failed.
+    """
+    request = {
+        "contexts": pinned_contexts(),
+        "documents": dict(documents),
+        "seed_hex": seed.hex(),
+        "controller": controller,
+        "verificationMethod": verification_method,
+        "credential": dict(credential),
+        "n": n,
+    }
+    return _run_node("bench.mjs", request)
+
+
+def ed25519_multibase(seed: bytes) -> str:
+    """The Multikey ``publicKeyMultibase`` of the Ed25519 key with this seed (computed here, not in JS).
+
+    Returns:
+        ``"z"`` + base58btc(0xed01 || public key).
+    """
+    public = (
+        Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+    data = b"\xed\x01" + public
+    number = int.from_bytes(data, "big")
+    text = ""
+    while number:
+        number, digit = divmod(number, 58)
+        text = _BASE58[digit] + text
+    leading_zeros = len(data) - len(data.lstrip(b"\x00"))
+    return "z" + "1" * leading_zeros + text
+
+
+def did_key(seed: bytes) -> str:
+    """The ``did:key`` of the Ed25519 key with this seed.
+
+    Returns:
+        ``did:key:z6Mk…``.
+    """
+    return f"did:key:{ed25519_multibase(seed)}"
+
+
+def controller_document(controller: str, public_key_multibase: str) -> dict[str, Any]:
+    """A DID-document-shaped controller document listing one Multikey under ``assertionMethod``.
+
+    Used for did:web DIDs and for HTTPS key URLs such as the 1EdTech vector's
+    ``https://example.edu/issuers/565049#z6Mk…``.
+
+    Returns:
+        The document, to be passed in ``documents`` under ``controller``.
+    """
+    key_id = f"{controller}#{public_key_multibase}"
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": controller,
+        "verificationMethod": [
+            {
+                "id": key_id,
+                "type": "Multikey",
+                "controller": controller,
+                "publicKeyMultibase": public_key_multibase,
+            }
+        ],
+        "assertionMethod": [key_id],
+    }
+
+
+# The 1EdTech OB 3.0 eddsa-rdfc-2022 vector (vectors/ob-eddsa-rdfc-2022/README.md): its key is an
+# HTTPS key URL under the issuer's id, so the JS side gets a controller document for it.
+VECTOR_DIR = SPEC / "vectors" / "ob-eddsa-rdfc-2022"
+VECTOR_SEED = bytes.fromhex("6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4")
+VECTOR_CONTROLLER = "https://example.edu/issuers/565049"
+VECTOR_KEY_MULTIBASE = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
+VECTOR_CREATED = "2010-01-01T19:23:24Z"
+
+
+def vector_credential(*, signed: bool) -> dict[str, Any]:
+    """The 1EdTech vector credential, signed or unsigned, as a fresh dict.
+
+    Returns:
+        The parsed JSON of ``signed-credential.json`` or ``unsigned-credential.json``.
+    """
+    name = "signed-credential.json" if signed else "unsigned-credential.json"
+    credential: dict[str, Any] = _read_json(VECTOR_DIR / name)
+    return credential
+
+
+def vector_documents() -> dict[str, Any]:
+    """The ``documents`` that let the JS side dereference the vector's verification method.
+
+    Returns:
+        ``{VECTOR_CONTROLLER: controller document}``.
+    """
+    return {VECTOR_CONTROLLER: controller_document(VECTOR_CONTROLLER, VECTOR_KEY_MULTIBASE)}
+
+
+def main() -> int:
+    """Print the JS stack's eddsa-rdfc-2022 sign / verify rate on the 1EdTech vector (N=200).
+
+    Run as ``.venv/bin/python -m tests.interop.js`` from the repository root.
+
+    Returns:
+        The process exit status.
+    """
+    reason = missing_reason()
+    if reason is not None:
+        sys.stderr.write(f"{reason}\n")
+        return 2
+    figures = js_bench(
+        vector_credential(signed=False),
+        seed=VECTOR_SEED,
+        controller=VECTOR_CONTROLLER,
+        verification_method=f"{VECTOR_CONTROLLER}#{VECTOR_KEY_MULTIBASE}",
+        documents=vector_documents(),
+    )
+    sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
