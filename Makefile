@@ -7,11 +7,11 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help env test lint typecheck check bench demo serve interop-deps clean
+.PHONY: help env test lint typecheck check bench demo interop-deps clean
 
 help:
 	@echo "make test    run the whole test suite (creates .venv from uv.lock)"
-	@echo "make demo    start the service with demo data on SQLite"
+	@echo "make demo    a guided tour: keys, issue, verify (the service demo comes with the web service)"
 	@echo "make check   lint + type checks"
 	@echo "make bench   print throughput figures"
 
@@ -44,10 +44,7 @@ bench: env
 	$(UV) run --no-sync python -m bench
 
 demo: env
-	$(UV) run --no-sync badges demo
-
-serve: env
-	$(UV) run --no-sync badges serve
+	bash scripts/demo_tour.sh
 
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules
