@@ -216,15 +216,8 @@ def build_credential(
             "credentialStatus": status,
         }
     )
-    return _with_z_timestamps(credential.to_json())
-
-
-def _with_z_timestamps(value: dict[str, Any]) -> dict[str, Any]:
-    # pydantic writes UTC as "+00:00"... no: it writes "Z". Normalise defensively to one form.
-    for key in ("validFrom", "validUntil", "awardedDate"):
-        if isinstance(value.get(key), str):
-            value[key] = value[key].replace("+00:00", "Z")
-    return value
+    # pydantic writes UTC date-times with a "Z"; tests pin the exact form.
+    return credential.to_json()
 
 
 def sign_data_integrity(

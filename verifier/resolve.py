@@ -32,7 +32,7 @@ from keys.errors import KeysError
 from verifier.errors import KeyResolutionError, RetrievalError, VerificationMethodError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Hashable, Iterator, Mapping
 
     from _typeshed import WriteableBuffer
 
@@ -731,6 +731,9 @@ class Resolver:
     def __init__(self, fetcher: Fetcher) -> None:
         """Resolve through ``fetcher`` (choose offline, map, network or a chain of them)."""
         self._fetcher = fetcher
+        #: Results derived from resolved documents (a status list's verification), keyed by the caller
+        #: with the document's content, so a batch checks each list once. Lives as long as the resolver.
+        self.memo: dict[Hashable, Any] = {}
 
     def _fetchable(self, url: str) -> bool:
         """https URLs, and whatever else the fetcher itself serves (a mapped file)."""

@@ -7,6 +7,7 @@ Low-level functions raise; this module catches only :class:`VerifierError` and r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -33,10 +34,12 @@ from verifier.errors import (
 )
 from verifier.model import OpenBadgeCredential
 from verifier.proofs import data_integrity, vc_jwt
+from verifier.recipient import check_recipient
 from verifier.status import MIN_ENTRIES, entry_status, raise_for_status
 
 if TYPE_CHECKING:
     from verifier.resolve import ResolvedKey, Resolver
+    from verifier.trust import TrustList
 
 Verdict = Literal["valid", "invalid", "indeterminate"]
 _COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -54,6 +57,11 @@ class VerifyOptions:
     status_minimum_entries: int = MIN_ENTRIES
     #: Inputs larger than this are refused before parsing.
     max_bytes: int = 2 * 1024 * 1024
+    #: Issuers the verifier trusts; an untrusted but valid badge gets a warning, not "invalid".
+    trust: TrustList | None = None
+    #: The learner's identifier (an e-mail, or a DID) to bind the badge to, OB 3.0 «9.1» step 5.
+    recipient: str | None = None
+    recipient_type: str = "emailAddress"
 
 
 @dataclass(frozen=True)
@@ -63,9 +71,19 @@ class CheckResult:
     message: str
     code: str | None = None
     indeterminate: bool = False
+    #: A failed warning is shown but does not change the verdict (e.g. an issuer not on the trust list).
+    warning: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "passed": self.passed, "code": self.code, "message": self.message}
+        result: dict[str, Any] = {
+            "id": self.id,
+            "passed": self.passed,
+            "code": self.code,
+            "message": self.message,
+        }
+        if self.warning:
+            result["warning"] = True
+        return result
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,7 @@ class VerificationReport:
 
     @property
     def verdict(self) -> Verdict:
-        failed = [c for c in self.checks if not c.passed]
+        failed = [c for c in self.checks if not c.passed and not c.warning]
         if any(not c.indeterminate for c in failed):
             return "invalid"
         return "indeterminate" if failed else "valid"
@@ -292,12 +310,8 @@ def _check_status(
                 list_credential = resolver.resolve_document(url)
             except RetrievalError as err:
                 raise StatusRetrievalError(f"status list {url} could not be fetched: {err}") from err
-            list_report = verify_credential(
-                list_credential,
-                resolver=resolver,
-                now=now,
-                options=VerifyOptions(check_status=False, proof_purpose=options.proof_purpose),
-                structure=False,
+            list_report = _verified_status_list(
+                url, list_credential, resolver, now=now, purpose=options.proof_purpose
             )
             if list_report.verdict != "valid":
                 bad = "; ".join(c.message for c in list_report.checks if not c.passed)
@@ -315,6 +329,25 @@ def _check_status(
         return "; ".join(states)
 
     run.attempt("status", check)
+
+
+def _verified_status_list(
+    url: str, list_credential: dict[str, Any], resolver: Resolver, *, now: datetime, purpose: str
+) -> VerificationReport:
+    """A status list's own verification, done once per list content and time for a resolver's lifetime."""
+    digest = hashlib.sha256(json.dumps(list_credential, sort_keys=True).encode()).hexdigest()
+    key = ("status-list", url, digest, now, purpose)
+    report = resolver.memo.get(key)
+    if not isinstance(report, VerificationReport):
+        report = verify_credential(
+            list_credential,
+            resolver=resolver,
+            now=now,
+            options=VerifyOptions(check_status=False, proof_purpose=purpose),
+            structure=False,
+        )
+        resolver.memo[key] = report
+    return report
 
 
 def _check_structure(run: _Run, credential: Mapping[str, Any]) -> OpenBadgeCredential | None:
@@ -387,7 +420,41 @@ def verify_credential(
         _check_validity_raw(run, credential, now)
     if options.check_status:
         _check_status(run, credential, resolver, now=now, options=options)
+    if options.recipient is not None:
+        _check_recipient(run, credential, options.recipient, options.recipient_type)
+    if options.trust is not None:
+        decision = options.trust.check_credential(credential)
+        run.checks.append(
+            CheckResult(
+                "trust",
+                decision.trusted,
+                decision.reason,
+                None if decision.trusted else "UNTRUSTED_ISSUER",
+                warning=True,
+            )
+        )
     return VerificationReport(tuple(run.checks), credential, "jwt" if kind == "jwt" else "ldp")
+
+
+def _check_recipient(run: _Run, credential: Mapping[str, Any], known: str, identity_type: str) -> None:
+    try:
+        message = check_recipient(credential, known, identity_type=identity_type)
+    except VerifierError as err:
+        run.failed("recipient", err)
+        return
+    if message is None:
+        # Nothing comparable (an e-mail against a DID-only subject): unknown, not a mismatch.
+        run.checks.append(
+            CheckResult(
+                "recipient",
+                False,
+                f"the badge names no {identity_type} recipient to compare with",
+                "RECIPIENT_UNKNOWN",
+                warning=True,
+            )
+        )
+        return
+    run.passed("recipient", message)
 
 
 def _check_validity_raw(run: _Run, credential: Mapping[str, Any], now: datetime) -> None:
