@@ -31,7 +31,7 @@ from keys.encoding import did_key_from_public_key, did_web_to_url
 from keys.errors import KeysError
 from keys.publish import did_document, jwks
 from keys.store import FileKeyStore
-from verifier.cli import verify_command
+from verifier.cli import transfer_command, verify_command
 from verifier.errors import VerifierError
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Manage an issuer's signing keys (encrypted at rest).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.command("verify")(verify_command)
+app.command("transfer")(transfer_command)
 
 err_console = Console(stderr=True, highlight=False)
 

@@ -275,3 +275,161 @@ def test_cli_rotate_and_revoke(workdir: Path) -> None:
     listing = run("keys", "list", cwd=workdir)
     assert "revoked" in listing.stdout
     assert "key file leaked" not in listing.stdout
+
+
+RIVERBEND = BADGE_DEFS / "credit_rules" / "riverbend-community-college.yaml"
+
+
+def test_cli_transfer_grants_credit_with_reasons(workdir: Path) -> None:
+    for slug, level, out in (("math-7rp-proportional", "3", "math.json"), ("weld-smaw-3f", "2", "low.json")):
+        run(
+            "issue",
+            "--def",
+            slug,
+            "--level",
+            level,
+            "--recipient",
+            "ana@example.org",
+            "--issuer",
+            DID,
+            "--attester-name",
+            "J. Rivera",
+            "--attester-role",
+            "teacher",
+            "--out",
+            out,
+            cwd=workdir,
+        )
+    assert not (workdir / "low.json").exists()  # level 2 is below the weld badge's required level
+    run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--issuer",
+        DID,
+        "--attester-name",
+        "J. Rivera",
+        "--attester-role",
+        "teacher",
+        "--out",
+        "weld.json",
+        cwd=workdir,
+    )
+    done = run(
+        "transfer",
+        "--rules",
+        str(RIVERBEND),
+        "math.json",
+        "weld.json",
+        "--json",
+        "--resolve",
+        "site/resolve-map.json",
+        "--offline",
+        cwd=workdir,
+    )
+    assert done.returncode == 0, done.stderr
+    decision = json.loads(done.stdout)["decision"]
+    assert sorted(g["courseCode"] for g in decision["granted"]) == ["MATH 025", "WLD 111"]
+    text = run(
+        "transfer",
+        "--rules",
+        str(RIVERBEND),
+        "math.json",
+        "weld.json",
+        "--resolve",
+        "site/resolve-map.json",
+        "--offline",
+        cwd=workdir,
+    )
+    assert "needs also" in text.stdout  # the two-badge WLD 110 rule explains what is missing
+
+
+def test_cli_transfer_ignores_badges_that_do_not_verify(workdir: Path) -> None:
+    run(
+        "issue",
+        "--def",
+        "math-7rp-proportional",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--issuer",
+        DID,
+        "--attester-name",
+        "J. Rivera",
+        "--attester-role",
+        "teacher",
+        "--out",
+        "math.json",
+        cwd=workdir,
+    )
+    done = run("transfer", "--rules", str(RIVERBEND), "math.json", "--json", "--offline", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    assert output["decision"]["granted"] == []
+    assert output["verification"][0]["verdict"] == "indeterminate"  # DID document not reachable offline
+
+
+def test_cli_bundle_reverifies_offline_with_the_same_answer(workdir: Path) -> None:
+    run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--issuer",
+        DID,
+        "--out",
+        "weld.json",
+        cwd=workdir,
+    )
+    first = run(
+        "verify",
+        "weld.json",
+        "--json",
+        "--resolve",
+        "site/resolve-map.json",
+        "--offline",
+        "--bundle",
+        "check.zip",
+        cwd=workdir,
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    shutil.rmtree(workdir / "site")  # the issuer's documents are gone; the bundle has what was used
+    again = run("verify", "check.zip", "--json", "--offline", cwd=workdir)
+    assert again.returncode == 0, again.stdout + again.stderr
+    before, after = json.loads(first.stdout), json.loads(again.stdout)
+    assert after["checks"] == before["checks"]
+    assert after["input"] == "check.zip!weld.json"
+
+
+def test_cli_verifies_baked_png_and_folders(workdir: Path) -> None:
+    from verifier.baking import bake_png, blank_png
+
+    run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--out",
+        "weld.json",
+        cwd=workdir,
+    )
+    badges = workdir / "badges"
+    badges.mkdir()
+    text = (workdir / "weld.json").read_text(encoding="utf-8")
+    (badges / "weld.png").write_bytes(bake_png(blank_png(width=4, height=4, rgb=(0, 90, 160)), text))
+    shutil.copy(workdir / "weld.json", badges / "weld.json")
+    done = run("verify", "badges", "--json", "--offline", cwd=workdir)
+    assert done.returncode == 0, done.stdout
+    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["kind"], r["verdict"]) for r in reports] == [("json", "valid"), ("png", "valid")]
