@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from bench import credit, verify_batch
 from issuer.definitions import load_catalog
 from issuer.issuance import (
     Attester,
@@ -185,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"\nverify_credential (eddsa-rdfc-2022, did:key, all checks): {full_rate:,.0f}/s")
 
-    js = _js_figures(unsigned, ed_key, issuer_did, method, n=n(200))
-    print(js)
+    print(_js_figures(unsigned, ed_key, issuer_did, method, n=n(200)))
+    print()
+    print(verify_batch.run(n=n(1000)))
+    print(credit.run())
     return 0
 
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from keys.encoding import public_key_to_multikey
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -34,25 +35,6 @@ NODE_MODULES = INTEROP_DIR / "node_modules"
 
 # Generous: a cold Node start plus a batch of RDFC canonicalizations on a shared 2-core machine.
 NODE_TIMEOUT_S = 180.0
-
-# Used only while verifier/contexts/manifest.json does not exist yet (it is written separately):
-# the same official files, read from the shared spec folder.
-_SPEC_CONTEXT_FILES = {
-    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
-    "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
-    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
-    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
-    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
-    "https://www.w3.org/ns/credentials/status/v1": "bitstring-status-list-v1.jsonld",
-    "https://w3id.org/vc/status-list/2021/v1": "status-list-2021-v1.jsonld",
-    "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.json",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.json",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
-    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.TRANSCRIBED.json",
-}
-
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 class JsBridgeError(Exception):
@@ -102,54 +84,45 @@ def require_js() -> None:
 def pinned_contexts() -> dict[str, Any]:
     """The JSON-LD contexts the JS document loader may serve, by URL.
 
-    Read from the project's manifest (``verifier/contexts/manifest.json``) so that both
-    implementations use the same pinned copies; a ``sha256`` given for an entry is checked.
-    Until that manifest exists, the same official files are read from the shared spec folder.
+    Read only from the project's manifest (``verifier/contexts/manifest.json``) so that both
+    implementations use the same pinned copies; each file's ``sha256`` is checked.
 
     Returns:
         URL -> parsed context document. Callers must not mutate it (it is cached).
 
     Raises:
-        JsBridgeError: the manifest has a shape this reader does not know, or a hash differs.
+        JsBridgeError: the manifest is missing or has an unknown shape, or a file's hash differs.
     """
-    if not MANIFEST.is_file():
-        return {url: _read_json(SPEC / "contexts" / name) for url, name in _SPEC_CONTEXT_FILES.items()}
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise JsBridgeError(f"verifier/contexts/manifest.json cannot be read: {err}") from err
     contexts: dict[str, Any] = {}
-    for url, path, digest in _manifest_entries(json.loads(MANIFEST.read_text(encoding="utf-8"))):
-        data = (MANIFEST.parent / path).read_bytes()
-        if digest is not None and hashlib.sha256(data).hexdigest() != digest.lower():
-            raise JsBridgeError(f"{path}: sha256 differs from verifier/contexts/manifest.json")
+    for url, file, digest in _manifest_entries(manifest):
+        data = (MANIFEST.parent / file).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest.lower():
+            raise JsBridgeError(f"{file}: sha256 differs from verifier/contexts/manifest.json")
         contexts[url] = json.loads(data)
     return contexts
 
 
-def _manifest_entries(manifest: Any) -> list[tuple[str, str, str | None]]:
-    """(url, file, sha256 or None) for each entry of the manifest.
+def _manifest_entries(manifest: Any) -> list[tuple[str, str, str]]:
+    """(url, file, sha256) for each entry of ``{"contexts": [{"url", "file", "sha256", ...}]}``.
 
-    Accepts ``{url: file}``, ``{url: {file|path|filename, sha256?}}`` and ``[{url, file|path|filename,
-    sha256?}]``, optionally wrapped in ``{"contexts": ...}``.
+    ``file`` is the copy beside the manifest; ``package``, ``version`` and ``path`` (the file inside
+    the npm package) record provenance and are not needed here.
     """
-    if isinstance(manifest, dict) and "contexts" in manifest:
-        manifest = manifest["contexts"]
-    if isinstance(manifest, dict):
-        raw = [
-            {"url": url, **(value if isinstance(value, dict) else {"file": value})}
-            for url, value in manifest.items()
-        ]
-    elif isinstance(manifest, list):
-        raw = manifest
-    else:
-        raise JsBridgeError("verifier/contexts/manifest.json: expected an object or a list")
+    raw = manifest.get("contexts") if isinstance(manifest, dict) else None
+    if not isinstance(raw, list):
+        raise JsBridgeError('verifier/contexts/manifest.json: expected {"contexts": [...]}')
     entries = []
     for entry in raw:
-        file = next(
-            (entry[key] for key in ("file", "path", "filename") if isinstance(entry, dict) and key in entry),
-            None,
+        url, file, digest = (
+            entry.get(key) if isinstance(entry, dict) else None for key in ("url", "file", "sha256")
         )
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not isinstance(file, str):
+        if not (isinstance(url, str) and isinstance(file, str) and isinstance(digest, str)):
             raise JsBridgeError(f"verifier/contexts/manifest.json: cannot read entry {entry!r}")
-        digest = entry.get("sha256")
-        entries.append((entry["url"], file, digest if isinstance(digest, str) else None))
+        entries.append((url, file, digest))
     return entries
 
 
@@ -325,17 +298,7 @@ def ed25519_multibase(seed: bytes) -> str:
     Returns:
         ``"z"`` + base58btc(0xed01 || public key).
     """
-    public = (
-        Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    )
-    data = b"\xed\x01" + public
-    number = int.from_bytes(data, "big")
-    text = ""
-    while number:
-        number, digit = divmod(number, 58)
-        text = _BASE58[digit] + text
-    leading_zeros = len(data) - len(data.lstrip(b"\x00"))
-    return "z" + "1" * leading_zeros + text
+    return public_key_to_multikey(Ed25519PrivateKey.from_private_bytes(seed).public_key())
 
 
 def did_key(seed: bytes) -> str:

@@ -21,7 +21,6 @@ from tests.interop.js import (
     VECTOR_CREATED,
     VECTOR_KEY_MULTIBASE,
     VECTOR_SEED,
-    _manifest_entries,
     did_key,
     ed25519_multibase,
     js_sign_jwt,
@@ -332,20 +331,6 @@ def test_require_js_skips_outside_ci_when_node_missing(
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="node is not on PATH"):
         require_js()
-
-
-@pytest.mark.parametrize(
-    "manifest",
-    [
-        {"https://a.example/ctx": "a.jsonld"},
-        {"contexts": {"https://a.example/ctx": {"file": "a.jsonld", "sha256": "AB"}}},
-        [{"url": "https://a.example/ctx", "path": "a.jsonld", "sha256": "AB"}],
-    ],
-)
-def test_manifest_entries_reads_known_shapes(manifest: Any) -> None:
-    [(url, file, digest)] = _manifest_entries(manifest)
-    assert (url, file) == ("https://a.example/ctx", "a.jsonld")
-    assert digest in {None, "AB"}
 
 
 def test_vector_constants_match_the_key() -> None:
