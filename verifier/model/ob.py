@@ -188,6 +188,17 @@ class OpenBadgeCredential(OBModel):
 
     _lists = field_validator("type", "evidence", mode="before")(_as_list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _vc_1_1_dates(cls, value: Any) -> Any:
+        # OB 3.0 credentials in the VC 1.1 form carry issuanceDate/expirationDate instead.
+        if isinstance(value, dict) and "validFrom" not in value and "issuanceDate" in value:
+            value = dict(value)
+            value["validFrom"] = value["issuanceDate"]
+            if "expirationDate" in value and "validUntil" not in value:
+                value["validUntil"] = value["expirationDate"]
+        return value
+
     @field_validator("issuer", mode="before")
     @classmethod
     def _issuer_profile(cls, value: Any) -> Any:

@@ -218,3 +218,51 @@ def test_verify_jcs_proof(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
     assert _codes(verify_credential(signed, resolver=issuer.resolver(), now=NOW)) == {
         "proof": "INVALID_SIGNATURE"
     }
+
+
+def _vc_1_1(credential: dict[str, Any]) -> dict[str, Any]:
+    """The same badge in the VC 1.1 form some OB 3.0 issuers still use (issuanceDate, VC v1 context)."""
+    old = copy.deepcopy(credential)
+    old["@context"] = [
+        "https://www.w3.org/2018/credentials/v1",
+        old["@context"][1],
+        "https://w3id.org/security/data-integrity/v2",
+    ]
+    old["issuanceDate"] = old.pop("validFrom")
+    old["expirationDate"] = old.pop("validUntil")
+    return old
+
+
+def test_verify_vc_1_1_json_ld_credential(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    signed = issuer.sign_ldp(_vc_1_1(_credential(catalog, issuer, slug="weld-smaw-3f")))
+    report = verify_credential(signed, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "valid", report.to_json()
+    expired = verify_credential(signed, resolver=issuer.resolver(), now=NOW + timedelta(days=4 * 366))
+    assert _codes(expired) == {"validity": "EXPIRED"}
+
+
+def test_verify_vc_1_1_jwt_with_vc_claim(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    from verifier.proofs import vc_jwt
+
+    award = Award(
+        definition=catalog.get("weld-smaw-3f"),
+        level=3,
+        recipient="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+    )
+    credential = _vc_1_1(
+        build_credential(award, issuer.profile, credential_id="urn:uuid:3f1d-legacy", now=NOW, salt="s")
+    )
+    payload = {
+        "vc": credential,
+        "iss": issuer.did,
+        "jti": credential["id"],
+        "sub": credential["credentialSubject"]["id"],
+        "nbf": int(NOW.timestamp()),
+    }
+    signer = issuer.signer("RS256")
+    header = vc_jwt.jose_header("RS256", kid=issuer.method(signer))
+    signing_input = vc_jwt.signing_input(header, payload)
+    token = vc_jwt.assemble(signing_input, signer.sign(signing_input))
+    report = verify_credential(token, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "valid", report.to_json()
+    assert report.summary()["achievementName"] == catalog.get("weld-smaw-3f").name
