@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,7 @@ class TestIssuer:
     did: str
     store: FileKeyStore
     site: Path  # where the DID document is "served" from (a --resolve map points at it)
+    _signers: dict[str, Signer] = field(default_factory=dict)
 
     __test__ = False  # not a pytest test class
 
@@ -63,7 +64,11 @@ class TestIssuer:
         return IssuerProfile(id=self.did, name="Lincoln High School", url="https://lincoln-hs.example.edu")
 
     def signer(self, algorithm: str = "EdDSA") -> Signer:
-        return self.store.active_signer(algorithm)
+        # Unlocking a key costs ~0.1 s (PBKDF2): keep each active key's signer once unlocked.
+        active = next(r for r in self.store.records() if r.algorithm == algorithm and r.status == "active")
+        if active.key_id not in self._signers:
+            self._signers[active.key_id] = self.store.signer(active.key_id)
+        return self._signers[active.key_id]
 
     def method(self, signer: Signer) -> str:
         return f"{self.did}#{signer.key_id}"

@@ -25,6 +25,7 @@ from keys.errors import KeysError
 from verifier.canonical import jcs, rdfc_1_0
 from verifier.document_loader import DEFAULT_LOADER, PinnedDocumentLoader
 from verifier.errors import (
+    ContextNotAllowedError,
     InvalidSignatureError,
     MalformedCredentialError,
     ProofError,
@@ -352,8 +353,16 @@ def verify_proof(
     options = {key: value for key, value in proof.items() if key != "proofValue"}
     if "@context" in options:
         proof_context = _context_list(options["@context"])
-        if _context_list(unsecured.get("@context"))[: len(proof_context)] != proof_context:
+        document_context = _context_list(unsecured.get("@context"))
+        if document_context[: len(proof_context)] != proof_context:
             raise ProofError("the document @context does not start with the proof's @context")
+        # Entries after the proof's context are not signed (VC-DI-EDDSA §3.3.2 step 4), yet a reader of
+        # the document would apply them: only pinned contexts may stand there, as everywhere else.
+        for entry in document_context[len(proof_context) :]:
+            if not isinstance(entry, str) or entry not in loader.urls:
+                raise ContextNotAllowedError(
+                    f"unsigned @context entry {entry!r} is not one of the pinned contexts"
+                )
         unsecured["@context"] = options["@context"]
     data = signing_input(unsecured, options, loader=loader)
     try:

@@ -266,3 +266,22 @@ def test_verify_vc_1_1_jwt_with_vc_claim(catalog: BadgeCatalog, issuer: TestIssu
     report = verify_credential(token, resolver=issuer.resolver(), now=NOW)
     assert report.verdict == "valid", report.to_json()
     assert report.summary()["achievementName"] == catalog.get("weld-smaw-3f").name
+
+
+@pytest.mark.parametrize(
+    "appended",
+    [
+        "https://evil.example/ctx.json",
+        {"name": "https://evil.example/name"},
+        {"@vocab": "https://evil.example/"},
+    ],
+)
+def test_verify_jcs_refuses_unsigned_unpinned_context(
+    catalog: BadgeCatalog, issuer: TestIssuer, appended: str | dict[str, str]
+) -> None:
+    # eddsa-jcs-2022 signs only the proof's copy of @context; anything appended after it is unsigned.
+    signed = issuer.sign_ldp(_credential(catalog, issuer), cryptosuite="eddsa-jcs-2022")
+    signed["@context"].append(appended)
+    assert _codes(verify_credential(signed, resolver=issuer.resolver(), now=NOW)) == {
+        "proof": "CONTEXT_NOT_ALLOWED"
+    }
