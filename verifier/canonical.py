@@ -13,6 +13,11 @@ implementations would otherwise sign three different datasets.
 Poison graphs: RDFC-1.0's worst case is exponential in the number of blank nodes that cannot be told
 apart, and pyoxigraph has no call limit. :func:`_check_blank_node_bounds` refuses such graphs before
 canonicalizing (see the figures there).
+
+Large documents: pyld's node map checks each new value of a property against all the values it already
+has, so its time is quadratic in the number of values of one property of one node. :func:`_check_json_size`
+(before pyld) and :func:`_check_property_values` (after expansion, where arrays of arrays are flattened
+and node objects sharing an ``@id`` are merged) refuse documents that would take long.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ __all__ = [
     "MAX_AMBIGUOUS_BLANK_NODES",
     "MAX_AMBIGUOUS_COMPONENT",
     "MAX_AMBIGUOUS_LINKS",
+    "MAX_ARRAY_ITEMS",
     "MAX_BLANK_NODES",
     "MAX_INDISTINGUISHABLE_RELATED",
+    "MAX_JSON_NODES",
     "canonicalize_nquads",
     "jcs",
     "rdfc_1_0",
@@ -84,6 +91,112 @@ MAX_AMBIGUOUS_LINKS: Final = 6
 """Quads linking one ambiguous blank node to other ambiguous blank nodes."""
 MAX_INDISTINGUISHABLE_RELATED: Final = 4
 """Related blank nodes of one node that share a related hash (RDFC-1.0 §4.7), i.e. get permuted."""
+
+# --- Document size bounds (pyld's quadratic node map) --------------------------------------------
+# pyld's node map compares each new value of a node's property with every value it already has, so a
+# long array costs its length squared: 2.5k / 5k / 10k evidence items took 2.2 / 7.7 / 26.7 s. Short
+# arrays do not suffice alone: 20 or 40 objects sharing one "id", each with 200 names (4.2k / 8.3k JSON
+# values), merge into one node and took 7.3 / 23.5 s; arrays of arrays are flattened the same way.
+#
+# Same machine and method as above (ms, best of 3, contexts cached):
+#   one signed badge of this issuer: 130 JSON values, 9.8; a presentation of 20 of them: 2.6k values,
+#   107 KB, 143 (a richer badge of ~200 values makes 20 of them ~4k values: 10,000 leaves 2.5x room).
+#   128 evidence items: 40; 129, or 10k, or 25k (1.8 MB): refused in under 0.1.
+#   worst accepted found, just under 10,000 values: 74 nodes with 128 names each 690; 128 evidence items
+#   with 72 names each 470 (mostly linear cost: expansion is ~50 us per value).
+#   the shared-id and nested-array variants of it: refused after expansion, 60 to 70.
+#   the walk before pyld: 8 us per 100 JSON values (0.8 ms at the limit).
+MAX_ARRAY_ITEMS: Final = 128
+"""Items of one JSON array; also values of one property of one node after JSON-LD expansion."""
+MAX_JSON_NODES: Final = 10_000
+"""Objects, arrays and scalars of the whole JSON document (the document itself counts as one)."""
+
+
+def _check_json_size(document: Mapping[str, Any]) -> None:
+    """Refuse, before pyld sees it, a document with a long array or too many JSON values in all.
+
+    Iterative (no recursion limit to hit on deep nesting); only containers go on the stack.
+
+    Raises:
+        CanonicalizationError: an array longer than ``MAX_ARRAY_ITEMS`` or more than ``MAX_JSON_NODES``
+            values in all.
+    """
+    nodes = 1
+    stack: list[Any] = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            items: Any = value
+            if len(value) > MAX_ARRAY_ITEMS:
+                raise CanonicalizationError(
+                    f"refusing to canonicalize: an array of {len(value)} items (limit {MAX_ARRAY_ITEMS})"
+                )
+        else:
+            items = value.values()
+        nodes += len(items)
+        if nodes > MAX_JSON_NODES:
+            raise CanonicalizationError(
+                f"refusing to canonicalize: more than {MAX_JSON_NODES} JSON values (objects, arrays and "
+                f"scalars; limit {MAX_JSON_NODES})"
+            )
+        for item in items:
+            # Exact type tests first: twice as fast as isinstance on this hot path.
+            kind = type(item)
+            if kind is dict or kind is list or (kind is not str and isinstance(item, (dict, list))):
+                stack.append(item)
+
+
+def _check_property_values(expanded: Any) -> None:
+    """Refuse an expanded document in which one property of one node would get too many values.
+
+    Counts the values pyld's node map (JSON-LD 1.1 API §7.2, Node Map Generation) would gather for each
+    property of each node of each graph: node objects with the same ``@id`` in the same graph are merged,
+    and ``@reverse`` adds a value to the referenced node. A node without an ``@id`` is its own node.
+
+    https://www.w3.org/TR/json-ld11-api/#node-map-generation
+
+    Raises:
+        CanonicalizationError: a property of a node with more than ``MAX_ARRAY_ITEMS`` values.
+    """
+    counts: Counter[tuple[object, object, str]] = Counter()
+
+    def add(graph: object, node: object, prop: str, count: int) -> None:
+        key = (graph, node, prop)
+        counts[key] += count
+        if counts[key] > MAX_ARRAY_ITEMS:
+            raise CanonicalizationError(
+                f"refusing to canonicalize: more than {MAX_ARRAY_ITEMS} values of {prop!r} on one node "
+                f"(limit {MAX_ARRAY_ITEMS}; arrays of arrays or objects sharing an id are merged)"
+            )
+
+    stack: list[tuple[Any, object]] = [(expanded, "@default")]
+    while stack:
+        value, graph = stack.pop()
+        if isinstance(value, list):
+            stack += [(item, graph) for item in value if isinstance(item, (dict, list))]
+            continue
+        if not isinstance(value, dict) or "@value" in value:
+            continue
+        if "@list" in value:  # list items are kept in order, duplicates allowed: no comparison
+            stack.append((value["@list"], graph))
+            continue
+        node_id = value.get("@id")
+        # Blank nodes without an @id never merge: the dict's identity stands for the node.
+        node: object = node_id if isinstance(node_id, str) else id(value)
+        for prop, objects in value.items():
+            if prop in ("@id", "@index", "@context"):
+                continue
+            if prop == "@graph":
+                stack.append((objects, node))
+            elif prop == "@reverse" and isinstance(objects, dict):
+                for reverse_prop, items in objects.items():
+                    for item in items if isinstance(items, list) else [items]:
+                        if isinstance(item, dict) and isinstance(item.get("@id"), str):
+                            add(graph, item["@id"], reverse_prop, 1)
+                    stack.append((items, graph))
+            else:
+                add(graph, node, prop, len(objects) if isinstance(objects, list) else 1)
+                stack.append((objects, graph))
 
 
 def _first_degree_keys(
@@ -229,12 +342,19 @@ class _SafeModeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
 
     With the sentinel base almost every relative IRI becomes absolute (and is refused later), but
     pyld still skips subjects, predicates and objects its absolute-IRI test rejects (for example an
-    ``@id`` containing a space) and blank-node predicates. These two overrides make those skips
-    errors.
+    ``@id`` containing a space) and blank-node predicates. ``_graph_to_rdf`` and ``_object_to_rdf``
+    make those skips errors; ``expand`` refuses, before the node map, a document it would take long
+    to flatten (:func:`_check_property_values`).
     """
 
     def __init__(self) -> None:
         super().__init__(on_property_dropped=_refuse_dropped_property)
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        """pyld's expansion, then the bound on values per property per node (to_rdf calls this)."""
+        expanded = super().expand(input_, options)
+        _check_property_values(expanded)
+        return expanded
 
     def _graph_to_rdf(self, graph: dict[str, Any], issuer: Any, options: Any) -> Any:
         for node_id, node in graph.items():
@@ -363,9 +483,10 @@ def rdfc_1_0(document: Mapping[str, Any], *, loader: PinnedDocumentLoader = DEFA
 
     Raises:
         ContextNotAllowedError: the document uses a context URL the loader does not pin.
-        CanonicalizationError: invalid JSON-LD, an undefined term, a relative IRI, or a graph over
-            the poison bounds.
+        CanonicalizationError: invalid JSON-LD, an undefined term, a relative IRI, a document over
+            the size bounds (``MAX_ARRAY_ITEMS``, ``MAX_JSON_NODES``), or a graph over the poison bounds.
     """
+    _check_json_size(document)
     options = {
         "base": _SENTINEL_BASE,
         "documentLoader": loader,

@@ -7,6 +7,7 @@ those, verification bundles (.zip) and ``-`` for standard input.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from verifier.baking import extract_credential
 from verifier.bundle import Bundle, BundleInput, bundle_fetcher, is_bundle, read_bundle, write_bundle
 from verifier.credit.evaluate import evaluate
 from verifier.credit.facts import facts_from_credential
 from verifier.credit.rules import load_rules
-from verifier.errors import MalformedCredentialError, VerifierError
+from verifier.errors import InvalidChallengeError, MalformedCredentialError, VerifierError
 from verifier.presentation import PresentationReport, verify_presentation
 from verifier.resolve import (
     ChainFetcher,
@@ -75,12 +77,16 @@ def parse_time(value: str | None) -> datetime | None:
     return moment
 
 
-def collect_inputs(paths: list[str]) -> list[BundleInput]:
-    """Files as given; folders expanded to the credential files inside them, in name order."""
-    items: list[BundleInput] = []
+def collect_inputs(paths: list[str]) -> list[BundleInput | str]:
+    """Files as given; folders expanded to the credential files inside them, in name order.
+
+    A file too large to read comes back as its name only, and is reported as too large.
+    """
+    items: list[BundleInput | str] = []
     for path in paths:
         if path == "-":
-            items.append(BundleInput(name="-", data=sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)))
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+            items.append("-" if len(data) > MAX_INPUT_BYTES else BundleInput(name="-", data=data))
             continue
         target = Path(path)
         if target.is_dir():
@@ -92,10 +98,15 @@ def collect_inputs(paths: list[str]) -> list[BundleInput]:
         else:
             raise typer.BadParameter(f"{path}: no such file or folder", param_hint="PATH")
         for file in files:
-            if file.stat().st_size > MAX_INPUT_BYTES:
-                items.append(BundleInput(name=str(file), data=b""))  # reported as too large below
-                continue
-            items.append(BundleInput(name=str(file), data=file.read_bytes()))
+            try:
+                if file.stat().st_size > MAX_INPUT_BYTES:
+                    items.append(str(file))
+                    continue
+                items.append(BundleInput(name=str(file), data=file.read_bytes()))
+            except OSError as err:
+                raise typer.BadParameter(
+                    f"{file}: cannot read it ({err.strerror})", param_hint="PATH"
+                ) from err
     return items
 
 
@@ -117,6 +128,11 @@ def _unreadable(name: str, error: VerifierError) -> Outcome:
     )
 
 
+def _with_checks(outcome: Outcome, *checks: CheckResult) -> Outcome:
+    report = dataclasses.replace(outcome.report, checks=(*outcome.report.checks, *checks))
+    return dataclasses.replace(outcome, report=report)
+
+
 def _verify_one(
     item: BundleInput,
     *,
@@ -131,11 +147,18 @@ def _verify_one(
     except VerifierError as err:
         return _unreadable(item.name, err)
     if kind != "jwt" and _is_presentation(text):
-        report: Report = verify_presentation(
+        report = verify_presentation(
             text, resolver=resolver, now=now, challenge=challenge, domain=domain, options=options
         )
         return Outcome(item.name, "presentation", report)
-    return Outcome(item.name, kind, verify_credential(text, resolver=resolver, now=now, options=options))
+    outcome = Outcome(item.name, kind, verify_credential(text, resolver=resolver, now=now, options=options))
+    if challenge is not None or domain is not None:
+        # A challenge shows the presenter is live; a bare credential can be replayed by anyone.
+        refused = InvalidChallengeError(
+            "a credential on its own answers no challenge: ask for a presentation"
+        )
+        outcome = _with_checks(outcome, CheckResult("challenge", False, str(refused), refused.code))
+    return outcome
 
 
 def _is_presentation(text: str) -> bool:
@@ -157,19 +180,31 @@ def verify_inputs(
     challenge: str | None = None,
     domain: str | None = None,
     bundle_out: Path | None = None,
+    trust_bundles: bool = False,
 ) -> list[Outcome]:
-    """Verify every input; bundles are re-checked against their own documents at their own time."""
+    """Verify every input; bundles are re-checked against the documents they recorded."""
     now = at or datetime.now(UTC)
     recorder = RecordingFetcher(ChainFetcher(*_network(resolve_map, offline=offline)))
     resolver = Resolver(recorder)
     outcomes: list[Outcome] = []
     checked: list[BundleInput] = []
     for item in collect_inputs(paths):
-        if not item.data and item.name != "-":
-            outcomes.append(_unreadable(item.name, _too_large(item.name)))
+        if isinstance(item, str):
+            outcomes.append(
+                _unreadable(
+                    item, MalformedCredentialError(f"{item} is larger than {MAX_INPUT_BYTES:,} bytes")
+                )
+            )
         elif is_bundle(item.data):
             outcomes.extend(
-                _verify_bundle(item, resolve_map=resolve_map, offline=offline, at=at, options=options)
+                _verify_bundle(
+                    item,
+                    resolve_map=resolve_map,
+                    offline=offline,
+                    at=at,
+                    options=options,
+                    trusted=trust_bundles,
+                )
             )
         else:
             outcomes.append(
@@ -180,34 +215,46 @@ def verify_inputs(
             if all(done.name != item.name for done in checked):  # a path given twice is bundled once
                 checked.append(item)
     if bundle_out is not None:
-        write_bundle(
-            bundle_out,
-            Bundle(
-                checked_at=now,
-                inputs=tuple(checked),
-                documents=dict(recorder.fetched),
-                verdicts={o.name: o.report.verdict for o in outcomes if o.name in {i.name for i in checked}},
-            ),
+        names = {item.name for item in checked}
+        bundle = Bundle(
+            checked_at=now,
+            inputs=tuple(checked),
+            documents=dict(recorder.fetched),
+            verdicts={o.name: o.report.verdict for o in outcomes if o.name in names},
         )
+        try:
+            write_bundle(bundle_out, bundle)
+        except OSError as err:
+            raise typer.BadParameter(
+                f"{bundle_out}: cannot write it ({err.strerror})", param_hint="--bundle"
+            ) from err
     return outcomes
 
 
-def _too_large(name: str) -> VerifierError:
-    return MalformedCredentialError(f"{name} is larger than {MAX_INPUT_BYTES:,} bytes")
-
-
 def _verify_bundle(
-    item: BundleInput, *, resolve_map: Path | None, offline: bool, at: datetime | None, options: VerifyOptions
+    item: BundleInput,
+    *,
+    resolve_map: Path | None,
+    offline: bool,
+    at: datetime | None,
+    options: VerifyOptions,
+    trusted: bool,
 ) -> list[Outcome]:
+    """Re-check a bundle against the documents it recorded, without the network.
+
+    Nothing in a bundle is signed by the issuer: whoever made it could have put in a DID document of
+    their own. So unless the user vouches for it (``--trust-bundle``, for a bundle they made), each
+    result carries an indeterminate "bundle" check and runs at the current time, not the recorded one.
+    """
     try:
         bundle = read_bundle(item.data)
     except VerifierError as err:
         return [_unreadable(item.name, err)]
-    # The bundle's own documents first: the same answer as when it was made, without the network.
     resolver = Resolver(ChainFetcher(bundle_fetcher(bundle), *_network(resolve_map, offline=offline)))
-    now = at or bundle.checked_at
-    return [
-        _verify_one(
+    now = at or (bundle.checked_at if trusted else datetime.now(UTC))
+    outcomes = []
+    for inner in bundle.inputs:
+        outcome = _verify_one(
             BundleInput(name=f"{item.name}!{inner.name}", data=inner.data),
             resolver=resolver,
             now=now,
@@ -215,8 +262,20 @@ def _verify_bundle(
             challenge=None,
             domain=None,
         )
-        for inner in bundle.inputs
-    ]
+        if not trusted:
+            outcome = _with_checks(
+                outcome,
+                CheckResult(
+                    "bundle",
+                    False,
+                    f"checked against documents recorded in {item.name} on {bundle.checked_at.isoformat()}, "
+                    "not fetched from the issuer; --trust-bundle only for a bundle you made yourself",
+                    "UNTRUSTED_BUNDLE",
+                    indeterminate=True,
+                ),
+            )
+        outcomes.append(outcome)
+    return outcomes
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
@@ -237,21 +296,20 @@ def _print_checks(console: Console, checks: tuple[CheckResult, ...], indent: str
             mark = "[yellow]![/yellow]" if check.warning else "[yellow]?[/yellow]"
         else:
             mark = "[red]✗[/red]"
-        code = f" [dim]{check.code}[/dim]" if check.code else ""
-        console.print(f"{indent}{mark} {check.id}: {check.message}{code}", highlight=False, markup=True)
+        code = f" [dim]{escape(check.code)}[/dim]" if check.code else ""
+        # Messages quote the credential: its text must never be read as markup.
+        console.print(f"{indent}{mark} {escape(check.id)}: {escape(check.message)}{code}")
 
 
 def _print_credential(console: Console, title: str, report: VerificationReport, indent: str = "") -> None:
     colour = _COLOUR[report.verdict]
-    console.print(f"{indent}[bold]{title}[/bold]: [{colour}]{report.verdict.upper()}[/{colour}]")
+    console.print(f"{indent}[bold]{escape(title)}[/bold]: [{colour}]{report.verdict.upper()}[/{colour}]")
     summary = report.summary()
     if summary.get("achievementName"):
         level = f" at level {summary['level']}" if summary.get("level") else ""
         issuer = summary.get("issuerName") or summary.get("issuer")
         attester = f", attested by {summary['attester']}" if summary.get("attester") else ""
-        console.print(
-            f"{indent}  {summary['achievementName']}{level}, issued by {issuer}{attester}", highlight=False
-        )
+        console.print(escape(f"{indent}  {summary['achievementName']}{level}, issued by {issuer}{attester}"))
     _print_checks(console, report.checks, indent + "  ")
 
 
@@ -260,7 +318,7 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
     if isinstance(report, PresentationReport):
         colour = _COLOUR[report.verdict]
         console.print(
-            f"[bold]{outcome.name}[/bold] (presentation by {report.holder}): "
+            f"[bold]{escape(outcome.name)}[/bold] (presentation by {escape(str(report.holder))}): "
             f"[{colour}]{report.verdict.upper()}[/{colour}]"
         )
         _print_checks(console, report.checks, "  ")
@@ -268,6 +326,11 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
             _print_credential(console, f"credential {presented.index + 1}", presented.report, indent="  ")
         return
     _print_credential(console, outcome.name, report)
+
+
+def console() -> Console:
+    """Terminal output: no emoji codes (a did:key has ':key:' in it), no re-wrapping of long ids."""
+    return Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 PathsArgument = Annotated[
@@ -281,6 +344,10 @@ ResolveOption = Annotated[
 OfflineOption = Annotated[bool, typer.Option("--offline", help="Never use the network.")]
 AtOption = Annotated[
     str | None, typer.Option("--at", help="Check validity at this ISO 8601 time (default: now).")
+]
+TrustBundleOption = Annotated[
+    bool,
+    typer.Option("--trust-bundle", help="Believe the documents inside bundle inputs (bundles you made)."),
 ]
 TrustOption = Annotated[
     Path | None, typer.Option("--trust", help="Trust list (YAML/JSON): issuers you accept, and for what.")
@@ -315,6 +382,7 @@ def verify_command(
         Path | None,
         typer.Option("--bundle", help="Also write a bundle (.zip) to re-run this check offline later."),
     ] = None,
+    trust_bundle: TrustBundleOption = False,
 ) -> None:
     """Verify Open Badges 3.0 credentials: proof, issuer key, validity dates, revocation, trust, recipient."""
     outcomes = verify_inputs(
@@ -326,15 +394,16 @@ def verify_command(
         challenge=challenge,
         domain=domain,
         bundle_out=bundle,
+        trust_bundles=trust_bundle,
     )
-    console = Console(highlight=False, soft_wrap=True)
+    out = console()
     for outcome in outcomes:
         if as_json:
             print(json.dumps(outcome.to_json(), ensure_ascii=False))
         else:
-            print_outcome(console, outcome)
+            print_outcome(out, outcome)
     if bundle is not None and not as_json:
-        console.print(f"wrote {bundle}: re-run with `badges verify {bundle} --offline`")
+        out.print(escape(f"wrote {bundle}: re-run it with `badges verify {bundle} --offline --trust-bundle`"))
     raise typer.Exit(exit_code(outcomes))
 
 
@@ -349,6 +418,7 @@ def transfer_command(
     all_lines: Annotated[
         bool, typer.Option("--all", help="Show every badge x rule line, not only the deciding ones.")
     ] = False,
+    trust_bundle: TrustBundleOption = False,
 ) -> None:
     """Verify a learner's badges, then apply an institution's credit rules, with the reason for each."""
     try:
@@ -356,7 +426,14 @@ def transfer_command(
     except VerifierError as err:
         raise typer.BadParameter(str(err), param_hint="--rules") from err
     now = parse_time(at) or datetime.now(UTC)
-    outcomes = verify_inputs(paths, resolve_map=resolve, offline=offline, at=now, options=_options(trust))
+    outcomes = verify_inputs(
+        paths,
+        resolve_map=resolve,
+        offline=offline,
+        at=now,
+        options=_options(trust),
+        trust_bundles=trust_bundle,
+    )
     facts = [
         facts_from_credential(report.credential or {}, verdict=report.verdict)
         for outcome in outcomes

@@ -62,7 +62,8 @@ _SHOWN: Final = 80  # challenge / domain values are echoed in messages up to thi
 
 
 def _verdict(checks: list[CheckResult] | tuple[CheckResult, ...]) -> Verdict:
-    failed = [check for check in checks if not check.passed]
+    # The same rule as VerificationReport.verdict: a failed warning does not change the verdict.
+    failed = [check for check in checks if not check.passed and not check.warning]
     if any(not check.indeterminate for check in failed):
         return "invalid"
     return "indeterminate" if failed else "valid"
@@ -328,6 +329,11 @@ def _presented(
         binding = f"not bound: the credential names no subject id to compare with the presenter {holder}"
     if require_holder_binding:
         report = _with_check(report, _failed("holder_binding", RecipientMismatchError(binding)))
+    else:
+        # Shown, so a reader sees that possession of the presentation proves nothing about the learner.
+        report = _with_check(
+            report, CheckResult("holder_binding", False, binding, "NOT_HOLDER_BOUND", warning=True)
+        )
     return PresentedCredential(index, report, False, binding)
 
 

@@ -105,6 +105,10 @@ class VerificationReport:
     def check(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == check_id), None)
 
+    def failures(self) -> dict[str, str | None]:
+        """The failed checks as ``{check id: code}`` (warnings included)."""
+        return {c.id: c.code for c in self.checks if not c.passed}
+
     def summary(self) -> dict[str, Any]:
         """What a person wants to see first: who issued what to whom, when, at which level."""
         return credential_summary(self.credential, self.format)
@@ -176,17 +180,16 @@ def _did_of(url: str) -> str:
     return url.split("#", 1)[0]
 
 
-def _origin(url: str) -> str | None:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 443}" if parts.scheme == "https" and parts.hostname else None
-
-
-def _issuer_origin(issuer: str) -> str | None:
-    """The web origin an issuer id stands for: its https origin, or a did:web's host."""
-    if issuer.startswith("did:web:"):
-        host = unquote(issuer.removeprefix("did:web:").split(":", 1)[0])
-        return _origin(f"https://{host}/")
-    return _origin(issuer)
+def _published_under(key_url: str, issuer: str) -> bool:
+    """Is an https key document published by an https issuer: same origin, under the issuer's path?"""
+    key, owner = urlsplit(key_url), urlsplit(issuer)
+    if key.scheme != "https" or owner.scheme != "https" or not owner.hostname:
+        return False
+    if (key.hostname, key.port or 443) != (owner.hostname, owner.port or 443):
+        return False
+    # One host may serve many organisations: the key must sit in the issuer's own folder.
+    folder = owner.path.rsplit("/", 1)[0] + "/"
+    return unquote(key.path).startswith(unquote(folder))
 
 
 def check_issuer_key(resolved: ResolvedKey, issuer: str, *, purpose: str) -> str:
@@ -194,7 +197,8 @@ def check_issuer_key(resolved: ResolvedKey, issuer: str, *, purpose: str) -> str
 
     A key in a DID or controller document must be controlled by the issuer and listed under the
     purpose (Data Integrity «Verify Proof»). A bare JWK or JWKS at an https URL (OB 3.0 §8.5) states no
-    relationships: it counts as the issuer's only when published from the issuer's own origin.
+    relationships: it counts as the issuer's only for an https issuer, published in the issuer's own
+    folder of its own origin. A DID issuer's keys must be in its DID document.
     """
     if resolved.purposes:
         if resolved.controller != issuer:
@@ -204,12 +208,11 @@ def check_issuer_key(resolved: ResolvedKey, issuer: str, *, purpose: str) -> str
         if purpose not in resolved.purposes:
             raise IssuerKeyMismatchError(f"{issuer} does not list key {resolved.id} under {purpose}")
         return f"key is the issuer's ({issuer}, {purpose})"
-    key_origin = _origin(resolved.id)
-    if key_origin is None or key_origin != _issuer_origin(issuer):
+    if not _published_under(resolved.id, issuer):
         raise IssuerKeyMismatchError(
-            f"key {resolved.id} names no verification relationship and is not published from the issuer's origin"
+            f"key {resolved.id} names no verification relationship and is not published under the issuer {issuer}"
         )
-    return f"key is published from the issuer's origin ({key_origin})"
+    return f"key is published under the issuer's URL ({issuer})"
 
 
 def _check_ldp_proofs(
@@ -261,7 +264,7 @@ def _jwt_key(header: Mapping[str, Any], resolver: Resolver) -> tuple[PublicKey, 
         raise KeyResolutionError(f"jwk header: {err}") from err
 
 
-def _check_jwt(run: _Run, token: str, resolver: Resolver) -> dict[str, Any] | None:
+def _check_jwt(run: _Run, token: str, resolver: Resolver, purpose: str) -> dict[str, Any] | None:
     try:
         header = vc_jwt.parse_header(token)
         public_key, resolved = _jwt_key(header, resolver)
@@ -274,7 +277,7 @@ def _check_jwt(run: _Run, token: str, resolver: Resolver) -> dict[str, Any] | No
     def bound() -> str:
         issuer = _issuer_id(credential)
         if resolved is not None:
-            return check_issuer_key(resolved, issuer, purpose="assertionMethod")
+            return check_issuer_key(resolved, issuer, purpose=purpose)
         # An embedded jwk proves nothing about the issuer unless the issuer id is that very key.
         if issuer.startswith("did:key:"):
             try:
@@ -310,6 +313,12 @@ def _check_status(
                 list_credential = resolver.resolve_document(url)
             except RetrievalError as err:
                 raise StatusRetrievalError(f"status list {url} could not be fetched: {err}") from err
+            if list_credential.get("id", url) != url:
+                raise StatusListError(
+                    f"the document at {url} is the status list {list_credential.get('id')!r}"
+                )
+            if _issuer_id(list_credential) != _issuer_id(credential):
+                raise StatusListError(f"status list {url} is not issued by the credential's issuer")
             list_report = _verified_status_list(
                 url, list_credential, resolver, now=now, purpose=options.proof_purpose
             )
@@ -321,8 +330,6 @@ def _check_status(
                     else StatusListError(f"status list {url} failed verification: {bad}")
                 )
                 raise error
-            if _issuer_id(list_credential) != _issuer_id(credential):
-                raise StatusListError(f"status list {url} is not issued by the credential's issuer")
             value = entry_status(item, list_credential, minimum_entries=options.status_minimum_entries)
             raise_for_status(item, value)
             states.append(f"{item.get('statusPurpose')}: not set")
@@ -405,7 +412,7 @@ def verify_credential(
         return VerificationReport(tuple(run.checks))
     credential: dict[str, Any] | None
     if kind == "jwt":
-        credential = _check_jwt(run, str(value), resolver)
+        credential = _check_jwt(run, str(value), resolver, options.proof_purpose)
     else:
         credential = value if isinstance(value, dict) else None
         if credential is not None:
@@ -418,7 +425,9 @@ def verify_credential(
             _check_validity(run, model, now)
     else:
         _check_validity_raw(run, credential, now)
-    if options.check_status:
+    proof_failed = any(not c.passed and c.id.startswith(("proof", "issuer_key")) for c in run.checks)
+    if options.check_status and not proof_failed:
+        # Only for a credential whose proof holds: a forged one must not make us fetch its URLs.
         _check_status(run, credential, resolver, now=now, options=options)
     if options.recipient is not None:
         _check_recipient(run, credential, options.recipient, options.recipient_type)
@@ -461,8 +470,11 @@ def _check_validity_raw(run: _Run, credential: Mapping[str, Any], now: datetime)
     """The validity window of a non-badge credential (a status list), from its raw dates."""
 
     def window() -> str:
-        for key, error in (("validFrom", NotYetValidError), ("validUntil", ExpiredError)):
-            value = credential.get(key)
+        for key, old_key, error in (
+            ("validFrom", "issuanceDate", NotYetValidError),
+            ("validUntil", "expirationDate", ExpiredError),
+        ):
+            value = credential.get(key, credential.get(old_key))
             if value is None:
                 continue
             try:
@@ -471,7 +483,7 @@ def _check_validity_raw(run: _Run, credential: Mapping[str, Any], now: datetime)
                 raise MalformedCredentialError(f"{key} is not a date-time: {value!r}") from err
             if moment.tzinfo is None:
                 raise MalformedCredentialError(f"{key} has no time zone: {value!r}")
-            if (key == "validFrom" and now < moment) or (key == "validUntil" and now > moment):
+            if (error is NotYetValidError and now < moment) or (error is ExpiredError and now > moment):
                 raise error(f"{key} {value}, checked at {now.isoformat()}")
         return "within its validity window"
 

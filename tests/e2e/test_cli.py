@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -202,6 +203,24 @@ def test_cli_usage_errors_are_exit_2_without_traceback(workdir: Path, args: tupl
     [
         (("--def", "no-such-badge", "--level", "3", "--recipient", "a@b.example"), "no-such-badge"),
         (("--def", "weld-smaw-3f", "--level", "2", "--recipient", "a@b.example"), "or above"),
+        (("--def", "weld-smaw-3f", "--level", "7", "--recipient", "a@b.example"), "level"),
+        (
+            (
+                "--def",
+                "workplace-communication",
+                "--level",
+                "3",
+                "--recipient",
+                "a@b.example",
+                "--attester-name",
+                "J. Rivera",
+                "--attester-role",
+                "teacher",
+            ),
+            "may not attest",
+        ),
+        (("--def", "weld-smaw-3f", "--level", "3", "--recipient", "not an address"), "neither"),
+        (("--def", "weld-smaw-3f", "--level", "3", "--recipient", "did:key:"), "not a valid DID"),
         (
             (
                 "--def",
@@ -220,8 +239,9 @@ def test_cli_usage_errors_are_exit_2_without_traceback(workdir: Path, args: tupl
     ],
 )
 def test_cli_issue_refusals_name_the_problem(workdir: Path, args: tuple[str, ...], message: str) -> None:
+    # Mistakes in the arguments are usage errors (2), like typer's own; a locked key store stays 1.
     done = run("issue", *args, cwd=workdir)
-    assert done.returncode == 1
+    assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -270,6 +290,7 @@ def test_cli_rotate_and_revoke(workdir: Path) -> None:
     assert run(*verify, cwd=workdir).returncode == 0  # retired keys stay published
     revoked = run("keys", "revoke", old_key.split("#")[1], "--reason", "key file leaked", cwd=workdir)
     assert revoked.returncode == 0, revoked.stderr
+    assert "not for a did:key issuer" in revoked.stdout  # a did:key issuer's key is its DID
     run("keys", "publish", "--did", DID, "--out", "site", cwd=workdir)
     assert run(*verify, cwd=workdir).returncode == 1  # a compromised key's badges stop verifying
     listing = run("keys", "list", cwd=workdir)
@@ -402,11 +423,106 @@ def test_cli_bundle_reverifies_offline_with_the_same_answer(workdir: Path) -> No
     )
     assert first.returncode == 0, first.stdout + first.stderr
     shutil.rmtree(workdir / "site")  # the issuer's documents are gone; the bundle has what was used
-    again = run("verify", "check.zip", "--json", "--offline", cwd=workdir)
+    again = run("verify", "check.zip", "--json", "--offline", "--trust-bundle", cwd=workdir)
     assert again.returncode == 0, again.stdout + again.stderr
     before, after = json.loads(first.stdout), json.loads(again.stdout)
     assert after["checks"] == before["checks"]
     assert after["input"] == "check.zip!weld.json"
+    # A bundle from someone else proves nothing about the issuer's documents: indeterminate unless vouched for.
+    untrusted = run("verify", "check.zip", "--json", "--offline", cwd=workdir)
+    assert untrusted.returncode == 3
+    assert json.loads(untrusted.stdout)["checks"][-1]["code"] == "UNTRUSTED_BUNDLE"
+
+
+def test_cli_forged_bundle_is_not_valid_and_earns_no_credit(workdir: Path) -> None:
+    # An attacker's own key, published in a DID document they put in the bundle under the school's DID.
+    attacker = workdir / "attacker"
+    env = {"BADGES_KEY_STORE": str(attacker / "keystore")}
+    assert run("keys", "generate", cwd=workdir, env=env).returncode == 0
+    run("keys", "publish", "--did", DID, "--out", str(attacker / "site"), cwd=workdir, env=env)
+    forged = run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "4",
+        "--recipient",
+        "ana@example.org",
+        "--issuer",
+        DID,
+        "--attester-name",
+        "J. Rivera",
+        "--attester-role",
+        "teacher",
+        "--out",
+        "forged.json",
+        cwd=workdir,
+        env=env,
+    )
+    assert forged.returncode == 0, forged.stderr
+    made = run(
+        "verify",
+        "forged.json",
+        "--resolve",
+        str(attacker / "site" / "resolve-map.json"),
+        "--offline",
+        "--bundle",
+        "forged.zip",
+        cwd=workdir,
+    )
+    assert made.returncode == 0
+    verdict = run("verify", "forged.zip", "--json", cwd=workdir)
+    assert verdict.returncode == 3
+    credit = run("transfer", "--rules", str(RIVERBEND), "forged.zip", "--json", cwd=workdir)
+    assert json.loads(credit.stdout)["decision"]["granted"] == []
+
+
+def test_cli_challenge_is_refused_for_a_bare_credential(workdir: Path) -> None:
+    run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--out",
+        "weld.json",
+        cwd=workdir,
+    )
+    done = run("verify", "weld.json", "--json", "--offline", "--challenge", "c-123", cwd=workdir)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["checks"][-1]["code"] == "INVALID_CHALLENGE"
+
+
+def test_cli_untrusted_text_is_not_markup_and_errors_are_not_tracebacks(workdir: Path) -> None:
+    run(
+        "issue",
+        "--def",
+        "weld-smaw-3f",
+        "--level",
+        "3",
+        "--recipient",
+        "ana@example.org",
+        "--out",
+        "weld.json",
+        cwd=workdir,
+    )
+    credential = json.loads((workdir / "weld.json").read_text(encoding="utf-8"))
+    credential["proof"][0]["cryptosuite"] = "[/x][green]OK"
+    (workdir / "odd.json").write_text(json.dumps(credential), encoding="utf-8")
+    (workdir / "empty.json").write_bytes(b"")
+    header = b'{"alg":"ES256","kid":"k","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep = base64.urlsafe_b64encode(header).rstrip(b"=") + b".e30.c2ln"  # a header nested 100,000 deep
+    (workdir / "deep.jwt").write_bytes(deep)
+    done = run("verify", "odd.json", "empty.json", "deep.jwt", "--offline", cwd=workdir)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "[/x][green]OK" in done.stdout  # shown as text, not interpreted
+    assert "larger than" not in done.stdout  # an empty file is not "too large"
+    bundle = run("verify", "weld.json", "--offline", "--bundle", "/nonexistent/dir/x.zip", cwd=workdir)
+    assert bundle.returncode == 2
+    assert "Traceback" not in bundle.stderr
 
 
 def test_cli_verifies_baked_png_and_folders(workdir: Path) -> None:
@@ -433,3 +549,98 @@ def test_cli_verifies_baked_png_and_folders(workdir: Path) -> None:
     assert done.returncode == 0, done.stdout
     reports = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(r["kind"], r["verdict"]) for r in reports] == [("json", "valid"), ("png", "valid")]
+
+
+# --- badge definitions: drafts are not issued; `badges defs check` and `badges defs publish` -------
+
+
+@pytest.fixture(name="defs")
+def fx_defs(tmp_path: Path) -> Path:
+    """A copy of badge_defs to edit."""
+    shutil.copytree(BADGE_DEFS, tmp_path / "defs")
+    return tmp_path / "defs"
+
+
+def _edit(defs: Path, slug: str, old: str, new: str) -> None:
+    path = defs / "badges" / f"{slug}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+WELD_V2 = ("version: 1\n", "version: 2\n")
+WELD_CHANGED = ("Makes a sound multiple-pass fillet weld", "Makes a sound single-pass fillet weld")
+ISSUE_WELD = ("issue", "--def", "weld-smaw-3f", "--level", "3", "--recipient", "ana@example.org")
+
+
+def test_cli_issue_refuses_a_draft_until_it_is_published(workdir: Path, defs: Path) -> None:
+    _edit(defs, "weld-smaw-3f", *WELD_CHANGED)
+    _edit(defs, "weld-smaw-3f", *WELD_V2)
+    env = {"BADGES_DEFS_DIR": str(defs)}
+    refused = run(*ISSUE_WELD, "--out", "weld.json", cwd=workdir, env=env)
+    assert refused.returncode == 1
+    assert "weld-smaw-3f@2 is a draft" in refused.stderr
+    assert "badges defs publish" in refused.stderr
+    assert not (workdir / "weld.json").exists()
+
+    checked = run("defs", "check", cwd=workdir, env=env)
+    assert checked.returncode == 0, checked.stderr
+    lines = checked.stdout.splitlines()
+    assert any(line.startswith("weld-smaw-3f@2  sha256:") and line.endswith("draft") for line in lines)
+    assert any(
+        line.startswith("math-7rp-proportional@1  sha256:") and line.endswith("published") for line in lines
+    )
+    assert "3 published, 1 draft" in checked.stdout
+
+    published = run("defs", "publish", "--defs", str(defs), cwd=workdir)
+    assert published.returncode == 0, published.stderr
+    assert "published weld-smaw-3f@2  sha256:" in published.stdout
+    lock = json.loads((defs / "published.lock.json").read_text(encoding="utf-8"))
+    assert set(lock) == {*json.loads((BADGE_DEFS / "published.lock.json").read_text()), "weld-smaw-3f@2"}
+    again = run("defs", "publish", "--defs", str(defs), cwd=workdir)
+    assert again.returncode == 0
+    assert "nothing to publish" in again.stdout
+
+    issued = run(*ISSUE_WELD, "--out", "weld.json", cwd=workdir, env=env)
+    assert issued.returncode == 0, issued.stderr
+    achievement = json.loads((workdir / "weld.json").read_text(encoding="utf-8"))["credentialSubject"][
+        "achievement"
+    ]
+    assert achievement["version"] == "2"
+    assert achievement["otherIdentifier"][0]["identifier"] == lock["weld-smaw-3f@2"]
+
+
+def test_cli_defs_refuse_a_changed_definition_under_a_published_version(workdir: Path, defs: Path) -> None:
+    _edit(defs, "weld-smaw-3f", *WELD_CHANGED)
+    lock_before = (defs / "published.lock.json").read_bytes()
+    for command in ("check", "publish"):
+        done = run("defs", command, "--defs", str(defs), cwd=workdir)
+        assert done.returncode == 1, command
+        assert "version 1 of 'weld-smaw-3f' was published with" in done.stderr
+        assert "give the changed definition a new version" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert (defs / "published.lock.json").read_bytes() == lock_before
+    issued = run(*ISSUE_WELD, cwd=workdir, env={"BADGES_DEFS_DIR": str(defs)})
+    assert issued.returncode == 1
+    assert "give the changed definition a new version" in issued.stderr
+
+
+def test_cli_defs_check_lists_every_problem(workdir: Path, defs: Path) -> None:
+    _edit(defs, "weld-smaw-3f", "name: SMAW", "nmae: SMAW")
+    _edit(defs, "math-7rp-proportional", "version: 1\n", 'version: "1"\n')
+    done = run("defs", "check", "--defs", str(defs), cwd=workdir)
+    assert done.returncode == 1
+    assert "problems in the badge definitions" in done.stderr
+    assert "weld-smaw-3f.yaml: nmae: unknown field" in done.stderr
+    assert "math-7rp-proportional.yaml: version" in done.stderr
+    assert done.stdout == ""
+
+
+def test_cli_defs_check_without_a_lock_lists_drafts(workdir: Path, defs: Path) -> None:
+    (defs / "published.lock.json").unlink()
+    done = run("defs", "check", "--defs", str(defs), cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert "4 definitions valid: 0 published, 4 drafts" in done.stdout
+    published = run("defs", "publish", "--defs", str(defs), cwd=workdir)
+    assert published.returncode == 0, published.stderr
+    assert len(json.loads((defs / "published.lock.json").read_text(encoding="utf-8"))) == 4

@@ -184,7 +184,7 @@ class OpenBadgeCredential(OBModel):
     description: str | None = None
     credential_subject: AchievementSubject
     evidence: list[Evidence] | None = None
-    credential_status: StatusEntry | None = None
+    credential_status: StatusEntry | list[StatusEntry] | None = None  # VC 2.0 allows several
 
     _lists = field_validator("type", "evidence", mode="before")(_as_list)
 

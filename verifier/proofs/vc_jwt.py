@@ -496,6 +496,8 @@ def _json_object(data: bytes, name: str) -> dict[str, Any]:
         value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise MalformedCredentialError(f"the {name} is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise MalformedCredentialError(f"the {name} is nested too deeply") from err
     if not isinstance(value, dict):
         raise MalformedCredentialError(f"the {name} must be a JSON object")
     return value

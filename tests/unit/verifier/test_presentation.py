@@ -112,7 +112,8 @@ def _failures(report: PresentationReport) -> dict[str, str | None]:
 
 
 def _credential_failures(report: PresentationReport, index: int = 0) -> dict[str, str | None]:
-    return {c.id: c.code for c in report.credentials[index].report.checks if not c.passed}
+    """Failed checks of one presented credential; the holder-binding warning is asserted on its own."""
+    return {c.id: c.code for c in report.credentials[index].report.checks if not c.passed and not c.warning}
 
 
 def test_verify_presentation_valid_and_bound_to_the_presenter(
@@ -391,3 +392,17 @@ def test_verify_presentation_ed25519_signature_2020_needs_its_context(
     signed = _sign_2020(_presentation(context=[VC_V2, ED25519_2020_CONTEXT]), holder, challenge=CHALLENGE)
     signed["@context"] = [VC_V2]  # the suite's terms are then undefined: refused, not guessed
     assert _failures(_verify(signed, issuer, domain=None)) == {"proof": "CANONICALIZATION_ERROR"}
+
+
+def test_verify_presentation_unbound_badge_is_a_visible_warning(
+    catalog: BadgeCatalog, issuer: TestIssuer, holder: Holder
+) -> None:
+    # Someone else's genuine badge in a stranger's presentation: shown as not bound, verdict unchanged.
+    badge = issuer.sign_ldp(
+        _badge(catalog, issuer, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+    )
+    report = _verify(_sign(_presentation(badge), holder.signer, holder.method), issuer)
+    check = report.credentials[0].report.check("holder_binding")
+    assert check is not None
+    assert (check.passed, check.warning, check.code) == (False, True, "NOT_HOLDER_BOUND")
+    assert report.verdict == "valid"

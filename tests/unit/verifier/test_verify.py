@@ -285,3 +285,84 @@ def test_verify_jcs_refuses_unsigned_unpinned_context(
     assert _codes(verify_credential(signed, resolver=issuer.resolver(), now=NOW)) == {
         "proof": "CONTEXT_NOT_ALLOWED"
     }
+
+
+def _jwks_signed(
+    catalog: BadgeCatalog, issuer: TestIssuer, *, issuer_id: str, jwks_url: str
+) -> tuple[dict[str, Any], Path]:
+    """A credential whose proof names a key in a bare JWKS at ``jwks_url`` (no verification relationships)."""
+    from issuer.issuance import IssuerProfile, sign_data_integrity
+    from keys.publish import jwks
+
+    award = Award(definition=catalog.get("weld-smaw-3f"), level=3, recipient="learner@example.org")
+    credential = build_credential(
+        award,
+        IssuerProfile(id=issuer_id, name="Lincoln High School"),
+        credential_id="urn:uuid:jwks-1",
+        now=NOW,
+        salt="s",
+    )
+    signer = issuer.signer("EdDSA")
+    signed = sign_data_integrity(
+        credential, signer, verification_method=f"{jwks_url}#{signer.key_id}", created=NOW
+    )
+    path = issuer.site / "jwks.json"
+    path.write_text(json.dumps(jwks(issuer.store.published_records())), encoding="utf-8")
+    return signed, path
+
+
+def test_verify_key_of_another_tenant_on_the_same_host_is_refused(
+    catalog: BadgeCatalog, issuer: TestIssuer
+) -> None:
+    # One service host serves many organisations: a key published under another organisation's path,
+    # or any bare JWKS for a did:web issuer, is not the issuer's key.
+    url = "https://badges.example.edu/orgs/evil-tenant/jwks.json"
+    signed, path = _jwks_signed(catalog, issuer, issuer_id=issuer.did, jwks_url=url)
+    assert _codes(verify_credential(signed, resolver=issuer.resolver({url: path}), now=NOW)) == {
+        "issuer_key": "ISSUER_KEY_MISMATCH"
+    }
+    https_issuer = "https://badges.example.edu/orgs/lincoln-hs/issuer.json"
+    signed, path = _jwks_signed(catalog, issuer, issuer_id=https_issuer, jwks_url=url)
+    assert _codes(verify_credential(signed, resolver=issuer.resolver({url: path}), now=NOW)) == {
+        "issuer_key": "ISSUER_KEY_MISMATCH"
+    }
+
+
+def test_verify_https_issuer_key_published_under_its_url(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    url = "https://badges.example.edu/orgs/lincoln-hs/jwks.json"
+    signed, path = _jwks_signed(
+        catalog, issuer, issuer_id="https://badges.example.edu/orgs/lincoln-hs/issuer.json", jwks_url=url
+    )
+    report = verify_credential(signed, resolver=issuer.resolver({url: path}), now=NOW)
+    assert report.verdict == "valid", report.to_json()
+
+
+def test_verify_forged_credential_does_not_fetch_its_status_list(
+    catalog: BadgeCatalog, issuer: TestIssuer
+) -> None:
+    from verifier.resolve import ChainFetcher, MapFetcher, OfflineFetcher, RecordingFetcher, Resolver
+
+    entry = status_entry(list_url="https://tracker.example/l", index=10, purpose="revocation")
+    signed = issuer.sign_ldp(_credential(catalog, issuer, status=entry))
+    signed["name"] = "Tampered"
+    recorder = RecordingFetcher(ChainFetcher(MapFetcher.from_file(issuer.resolve_map()), OfflineFetcher()))
+    report = verify_credential(signed, resolver=Resolver(recorder), now=NOW)
+    assert _codes(report) == {"proof": "INVALID_SIGNATURE"}
+    assert "https://tracker.example/l" not in recorder.fetched
+
+
+def test_verify_status_list_must_be_the_one_named(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    entry = status_entry(list_url=LIST_URL, index=10, purpose="revocation")
+    signed = issuer.sign_ldp(_credential(catalog, issuer, status=entry))
+    other = issuer.site / "other-list.json"
+    bits = BitstringStatusList()
+    unsigned = status_list_credential(
+        list_url=LIST_URL.replace("/1", "/2"),
+        issuer=issuer.did,
+        purpose="revocation",
+        encoded_list=bits.encode(),
+        valid_from=NOW - timedelta(days=1),
+    )
+    other.write_text(json.dumps(issuer.sign_ldp(unsigned)), encoding="utf-8")
+    report = verify_credential(signed, resolver=issuer.resolver({LIST_URL: other}), now=NOW)
+    assert _codes(report) == {"status": "STATUS_LIST_ERROR"}
