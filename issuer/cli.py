@@ -14,16 +14,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from issuer.definitions import load_catalog
-from issuer.errors import IssuerError
+from issuer.definitions import BadgeCatalog, load_catalog, record_published
+from issuer.errors import BadgeNotFoundError, InvalidAwardError, IssuerError
 from issuer.issuance import (
     Attester,
     Award,
     EvidenceItem,
     IssuerProfile,
     build_credential,
+    check_recipient,
     sign_data_integrity,
     sign_vc_jwt,
 )
@@ -42,6 +44,10 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Manage an issuer's signing keys (encrypted at rest).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+defs_app = typer.Typer(
+    help="Check and publish the badge definitions (badge_defs/badges/*.yaml).", no_args_is_help=True
+)
+app.add_typer(defs_app, name="defs")
 app.command("verify")(verify_command)
 app.command("transfer")(transfer_command)
 
@@ -54,11 +60,19 @@ StoreOption = Annotated[
     ),
 ]
 DEFAULT_STORE = Path("keystore")
+DefsOption = Annotated[Path, typer.Option("--defs", envvar="BADGES_DEFS_DIR", help="The badge_defs folder.")]
+DEFAULT_DEFS = Path("badge_defs")
+LOCK_FILE = "published.lock.json"
 ALGORITHMS = ("EdDSA", "ES256", "RS256")
+# Exit codes: 1 for an operational failure (locked key store, invalid definitions), 2 for a mistake in
+# the command's arguments, as typer's own usage errors.
+USAGE = 2
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}")
+    # escape: messages quote user input and pydantic text, which may contain [brackets]; soft_wrap: a
+    # "file: field: problem" line stays one line, whatever the terminal width.
+    err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -106,12 +120,19 @@ def keys_revoke(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the store, never published).")],
     store: StoreOption = DEFAULT_STORE,
 ) -> None:
-    """Mark a compromised key revoked: it never signs again and is withdrawn from the DID document."""
+    """Mark a compromised key revoked: it never signs again and is withdrawn from the DID document.
+
+    Only a did:web issuer's badges stop verifying: a did:key issuer's key is its DID and cannot be withdrawn.
+    """
     try:
         record = _store(store).revoke(key_id, reason=reason, now=datetime.now(UTC))
     except KeysError as err:
         raise _fail(str(err)) from err
     print(f"revoked {record.key_id}; republish the DID document and JWKS (`badges keys publish`)")
+    print(
+        "note: badges signed by this key stop verifying for a did:web issuer (the key is withdrawn from "
+        "its DID document), not for a did:key issuer: that key IS the issuer's DID"
+    )
 
 
 @keys_app.command("list")
@@ -170,6 +191,57 @@ def _write_output(out: Path | None, documents: dict[str, Any]) -> None:
         err_console.print(f"wrote {targets[kind]}")
 
 
+def _catalog(defs: Path, *, lock_required: bool = True) -> BadgeCatalog:
+    """The definitions of ``defs/badges``, checked against ``defs/published.lock.json``.
+
+    Raises:
+        BadgeDefinitionError: every problem of every file (and of the lock), listed.
+    """
+    lock = defs / LOCK_FILE
+    return load_catalog(defs / "badges", lock_path=lock if lock_required or lock.exists() else None)
+
+
+@defs_app.command("check")
+def defs_check(defs: DefsOption = DEFAULT_DEFS) -> None:
+    """Validate every definition against the lock; list each slug@version, its hash and its status."""
+    try:
+        catalog = _catalog(defs, lock_required=False)
+    except IssuerError as err:
+        raise _fail(err.detail) from err
+    if not (defs / LOCK_FILE).exists():
+        print(f"no {defs / LOCK_FILE} yet: every definition is a draft")
+    published = catalog.published
+    for badge in catalog:
+        status = "published" if badge.lock_key in published else "draft"
+        print(f"{badge.lock_key}  {badge.content_hash}  {status}")
+    drafts = len(catalog.unpublished)
+    print(
+        f"{len(catalog)} definitions valid: {len(catalog) - drafts} published, {drafts} draft"
+        + ("s" if drafts != 1 else "")
+        + (" (publish with `badges defs publish`)" if drafts else "")
+    )
+
+
+@defs_app.command("publish")
+def defs_publish(defs: DefsOption = DEFAULT_DEFS) -> None:
+    """Record every draft slug@version in published.lock.json; a published version never changes."""
+    lock = defs / LOCK_FILE
+    try:
+        catalog = _catalog(defs, lock_required=False)
+        added = record_published(catalog, lock)
+    except IssuerError as err:
+        raise _fail(err.detail) from err
+    except OSError as err:
+        raise _fail(f"cannot write {lock}: {err}") from err
+    if not added:
+        print(f"nothing to publish: every definition is already in {lock}")
+        return
+    hashes = {badge.lock_key: badge.content_hash for badge in catalog}
+    for key in added:
+        print(f"published {key}  {hashes[key]}")
+    print(f"updated {lock}; commit it with the definitions")
+
+
 @app.command("issue")
 def issue(
     definition: Annotated[
@@ -202,29 +274,47 @@ def issue(
     evidence: Annotated[
         list[str] | None, typer.Option("--evidence", help="Evidence URL (repeatable).")
     ] = None,
-    defs: Annotated[
-        Path, typer.Option("--defs", envvar="BADGES_DEFS_DIR", help="The badge_defs folder.")
-    ] = Path("badge_defs"),
+    defs: DefsOption = DEFAULT_DEFS,
     store: StoreOption = DEFAULT_STORE,
 ) -> None:
-    """Issue one OpenBadgeCredential, signed with the local key store."""
+    """Issue one OpenBadgeCredential, signed with the local key store.
+
+    Exit 2 for a mistake in the arguments (unknown badge, level, attester role, recipient), 1 when the
+    definitions are invalid or a draft, or the key store cannot sign.
+    """
     if fmt not in ("ldp", "jwt", "both"):
         raise typer.BadParameter("choose ldp, jwt or both", param_hint="--format")
     _check_alg(jwt_alg)
+    if issuer_did is None and fmt != "ldp" and jwt_alg != "EdDSA":
+        raise _fail(
+            "a did:key issuer signs JWTs with its Ed25519 key: use --jwt-alg EdDSA or --issuer did:web:…",
+            USAGE,
+        )
     now = datetime.now(UTC)
     try:
-        catalog = load_catalog(defs / "badges", lock_path=defs / "published.lock.json")
+        catalog = _catalog(defs)
+        # The arguments are checked before the key store is unlocked.
         badge = catalog.get(definition)
+        badge.check_award(level=level, attester_role=None if attester_name is None else attester_role)
+        check_recipient(recipient)
+    except (BadgeNotFoundError, InvalidAwardError) as err:
+        raise _fail(err.detail, USAGE) from err
+    except IssuerError as err:
+        raise _fail(err.detail) from err
+    if fmt in ("jwt", "both") and not recipient.startswith("did:"):
+        raise _fail("a VC-JWT needs a DID recipient (its `sub` claim); use --format ldp for an e-mail", USAGE)
+    if badge.lock_key in catalog.unpublished:
+        raise _fail(
+            f"{badge.lock_key} is a draft: it is not in {defs / LOCK_FILE}, and drafts are not issued; "
+            "check it, then publish it with `badges defs publish`"
+        )
+    try:
         key_store = _store(store)
         ed_signer = key_store.active_signer("EdDSA") if fmt in ("ldp", "both") or issuer_did is None else None
         if issuer_did is None:
             if ed_signer is None:  # pragma: no cover - guarded above
                 raise _fail("no Ed25519 key")
             issuer_did = did_key_from_public_key(ed_signer.public_key())
-            if fmt != "ldp" and jwt_alg != "EdDSA":
-                raise _fail(
-                    "a did:key issuer signs JWTs with its Ed25519 key: use --jwt-alg EdDSA or --issuer did:web:…"
-                )
 
         def method_for(signer_key_id: str, public_key: Any) -> str:
             if issuer_did is not None and issuer_did.startswith("did:key:"):
@@ -255,12 +345,10 @@ def issue(
                 credential, ed_signer, verification_method=method_for(ed_signer.key_id, None), created=now
             )
         if fmt in ("jwt", "both"):
-            if not recipient.startswith("did:"):
-                raise _fail(
-                    "a VC-JWT needs a DID recipient (its `sub` claim); use --format ldp for an e-mail"
-                )
             jwt_signer = key_store.active_signer(jwt_alg)
             documents["jwt"] = sign_vc_jwt(credential, jwt_signer, kid=method_for(jwt_signer.key_id, None))
+    except InvalidAwardError as err:  # checked above; kept so that no argument mistake exits 1
+        raise _fail(err.detail, USAGE) from err
     except (IssuerError, KeysError, VerifierError) as err:
         raise _fail(getattr(err, "detail", None) or str(err)) from err
     _write_output(out, documents)

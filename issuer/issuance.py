@@ -37,7 +37,12 @@ if TYPE_CHECKING:
     from keys.signer import Signer
 
 CryptosuiteName = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# DID Core §3.1 ABNF: "did:" method-name ":" method-specific-id, where method-name = 1*(%x61-7A / DIGIT)
+# and method-specific-id = *( *idchar ":" ) 1*idchar, idchar = ALPHA / DIGIT / "." / "-" / "_" / pct-encoded.
+_IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
+_DID = re.compile(rf"did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,27 @@ class IssuerProfile:
 def identity_hash(identifier: str, salt: str) -> str:
     """OB 3.0 «B.7» IdentityHash: ``sha256$`` + hex SHA-256 of identifier ‖ salt (no separator)."""
     return "sha256$" + hashlib.sha256((identifier + salt).encode("utf-8")).hexdigest()
+
+
+def check_recipient(recipient: str) -> None:
+    """Refuse a recipient that is neither a DID (DID Core §3.1 syntax) nor an e-mail address.
+
+    https://www.w3.org/TR/did-core/#did-syntax
+
+    Raises:
+        InvalidAwardError: a ``did:`` recipient that is not a syntactically valid DID (``did:``,
+            ``did:key:``, a DID URL with a fragment, whitespace...), or anything else that is not an
+            e-mail address.
+    """
+    if recipient.startswith("did:"):
+        if _DID.fullmatch(recipient) is None:
+            raise InvalidAwardError(
+                f"recipient {recipient!r} is not a valid DID: expected did:<method>:<method-specific-id> "
+                "(DID Core §3.1: method in a-z and 0-9, id of letters, digits, '.', '-', '_', %XX and ':')"
+            )
+        return
+    if not _EMAIL.match(recipient.strip().lower()):
+        raise InvalidAwardError(f"recipient {recipient!r} is neither an e-mail address nor a DID")
 
 
 def recipient_identity(recipient: str, *, salt: str) -> IdentityObject:
@@ -170,10 +196,15 @@ def build_credential(
 
     Raises:
         InvalidAwardError: level outside the rubric or below the required level, attester role not
-            allowed for this badge, recipient neither e-mail nor DID.
+            allowed for this badge, recipient neither e-mail nor a valid DID, evidence link not http(s).
     """
     definition = award.definition
     definition.check_award(level=award.level, attester_role=award.attester.role if award.attester else None)
+    check_recipient(award.recipient)
+    for item in award.evidence:
+        # Evidence links end up as links on pages and in wallets: web addresses only (no javascript:).
+        if item.url is not None and not _WEB_URL.match(item.url):
+            raise InvalidAwardError(f"evidence link {item.url!r} is not an http(s) URL")
     issued = _timestamp(now)
     is_did = award.recipient.startswith("did:")
     subject = AchievementSubject(

@@ -116,6 +116,41 @@ def test_issuance_bad_recipient_is_refused(catalog: BadgeCatalog) -> None:
         _build(catalog, recipient="not an address")
 
 
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "did:",
+        "did:key:",
+        "did:key",
+        "did::z6Mk",
+        "did:KEY:z6Mk",
+        "did:web:badges.example.edu:",
+        "did:key:z6Mk with space",
+        "did:key:z6Mk\n",
+        "did:key:z6Mk#z6Mk",
+        "did:example:100%",
+    ],
+)
+def test_issuance_malformed_did_recipient_is_refused(catalog: BadgeCatalog, recipient: str) -> None:
+    with pytest.raises(InvalidAwardError, match="is not a valid DID"):
+        _build(catalog, recipient=recipient)
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        "did:web:w3c-ccg.github.io:user:alice",
+        "did:web:localhost%3A8443",
+        "did:example:123456789abcdefghi",
+        "did:ion:EiClkZMDxPKqC9c-umQfTkR8vvZ9JPhl_xLDI9Nfk38w5w",
+    ],
+)
+def test_issuance_valid_did_recipient_is_the_subject_id(catalog: BadgeCatalog, recipient: str) -> None:
+    credential = _build(catalog, recipient=recipient)
+    assert credential["credentialSubject"]["id"] == recipient
+
+
 @pytest.mark.parametrize("slug", ["math-7rp-proportional", "weld-smaw-3f", "workplace-communication"])
 def test_issuance_every_example_validates_against_the_ob_schema(
     catalog: BadgeCatalog, issuer: TestIssuer, slug: str
@@ -163,3 +198,9 @@ def test_issuance_naive_time_is_refused(catalog: BadgeCatalog) -> None:
     assert build_credential(
         award, PROFILE, credential_id="urn:uuid:1", now=datetime(2026, 1, 1, tzinfo=UTC), salt="s"
     )
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "not a url", "ftp://files.example.org/x", "https://"])
+def test_issuance_evidence_link_must_be_a_web_address(catalog: BadgeCatalog, url: str) -> None:
+    with pytest.raises(InvalidAwardError, match="not an http"):
+        _build(catalog, evidence=(EvidenceItem(name="Evidence", url=url),))

@@ -15,8 +15,10 @@ from verifier.canonical import (
     MAX_AMBIGUOUS_BLANK_NODES,
     MAX_AMBIGUOUS_COMPONENT,
     MAX_AMBIGUOUS_LINKS,
+    MAX_ARRAY_ITEMS,
     MAX_BLANK_NODES,
     MAX_INDISTINGUISHABLE_RELATED,
+    MAX_JSON_NODES,
     canonicalize_nquads,
     jcs,
     rdfc_1_0,
@@ -155,6 +157,117 @@ def test_rdfc_1_0_refuses_poison_graph_document() -> None:
     }
     with pytest.raises(CanonicalizationError, match="poison graph"):
         rdfc_1_0(document)
+
+
+# --- Document size bounds (pyld's node map is quadratic in the values of one property) -----------
+
+
+def _evidence(count: int, *, same_id: bool = False) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "https://example.com/evidence/0" if same_id else f"https://example.com/evidence/{i}",
+            "type": ["Evidence"],
+            "name": f"Evidence {i}",
+        }
+        for i in range(count)
+    ]
+
+
+def test_rdfc_1_0_refuses_array_over_the_limit(ob_credential: dict[str, Any]) -> None:
+    # Regression: 10k evidence items took pyld 26.7 s before the signature was even checked.
+    ob_credential["evidence"] = _evidence(MAX_ARRAY_ITEMS + 1)
+    with pytest.raises(CanonicalizationError, match=f"array of {MAX_ARRAY_ITEMS + 1} items"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_accepts_array_at_the_limit(ob_credential: dict[str, Any]) -> None:
+    ob_credential["evidence"] = _evidence(MAX_ARRAY_ITEMS)
+    canonical = rdfc_1_0(ob_credential)
+    assert canonical.count("<https://www.w3.org/2018/credentials#evidence>") == MAX_ARRAY_ITEMS
+
+
+def test_rdfc_1_0_refuses_too_many_json_values(ob_credential: dict[str, Any]) -> None:
+    # Every array is short and no property gets too many values, but there are too many values in all.
+    names = MAX_JSON_NODES // MAX_ARRAY_ITEMS
+    ob_credential["evidence"] = [
+        {**item, "name": [f"{item['name']} {j}" for j in range(names)]} for item in _evidence(MAX_ARRAY_ITEMS)
+    ]
+    with pytest.raises(CanonicalizationError, match=f"more than {MAX_JSON_NODES} JSON values"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_deep_nesting_without_recursion_error() -> None:
+    document: dict[str, Any] = {"@context": {"p": "http://example.com/p"}, "p": []}
+    inner = document["p"]
+    for _ in range(MAX_JSON_NODES):  # deeper than Python's recursion limit
+        inner.append([])
+        inner = inner[0]
+    with pytest.raises(CanonicalizationError, match="JSON values"):
+        rdfc_1_0(document)
+
+
+def test_rdfc_1_0_refuses_objects_sharing_an_id_that_merge_past_the_limit(
+    ob_credential: dict[str, Any],
+) -> None:
+    # Short arrays, but all the items are one node: pyld would compare every name with every other.
+    ob_credential["evidence"] = [
+        {**item, "name": [f"{item['name']} {j}" for j in range(4)]}
+        for item in _evidence(MAX_ARRAY_ITEMS // 4 + 1, same_id=True)
+    ]
+    with pytest.raises(CanonicalizationError, match=f"more than {MAX_ARRAY_ITEMS} values of"):
+        rdfc_1_0(ob_credential)
+
+
+def test_rdfc_1_0_refuses_nested_arrays_that_flatten_past_the_limit(ob_credential: dict[str, Any]) -> None:
+    ob_credential["credentialSubject"]["achievement"]["tag"] = [
+        [f"tag {i} {j}" for j in range(MAX_ARRAY_ITEMS)] for i in range(2)
+    ]
+    with pytest.raises(CanonicalizationError, match=f"more than {MAX_ARRAY_ITEMS} values of"):
+        rdfc_1_0(ob_credential)
+
+
+def _known_by_one_node(count: int) -> dict[str, Any]:
+    """``count`` nodes (in two short arrays) all known by one node, through a reverse property."""
+    half = (count + 1) // 2
+    return {
+        "@context": {
+            "p": {"@id": "http://example.com/p", "@type": "@id"},
+            "knownBy": {"@reverse": "http://example.com/knows"},
+        },
+        "@graph": [
+            {
+                "@id": f"urn:ex:group{group}",
+                "p": [
+                    {"@id": f"urn:ex:{group}-{i}", "knownBy": {"@id": "urn:ex:target"}}
+                    for i in range(min(half, count - group * half))
+                ],
+            }
+            for group in range(2)
+        ],
+    }
+
+
+def test_rdfc_1_0_refuses_reverse_references_merging_past_the_limit() -> None:
+    with pytest.raises(CanonicalizationError, match=re.escape("values of 'http://example.com/knows'")):
+        rdfc_1_0(_known_by_one_node(MAX_ARRAY_ITEMS + 1))
+    canonical = rdfc_1_0(_known_by_one_node(MAX_ARRAY_ITEMS))
+    assert canonical.count("<urn:ex:target> <http://example.com/knows>") == MAX_ARRAY_ITEMS
+
+
+def test_rdfc_1_0_accepts_a_presentation_of_twenty_badges(ob_credential: dict[str, Any]) -> None:
+    credentials = []
+    for i in range(20):
+        credential = copy.deepcopy(ob_credential)
+        credential["id"] = f"http://example.com/credentials/{i}"
+        credential["evidence"] = _evidence(5)
+        credentials.append(credential)
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": credentials,
+    }
+    canonical = rdfc_1_0(presentation)
+    assert canonical.count("<https://www.w3.org/2018/credentials#verifiableCredential>") == 20
 
 
 # --- JSON-LD to canonical N-Quads ----------------------------------------------------------------
