@@ -46,6 +46,8 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from issuer.errors import BadgeDefinitionError, BadgeNotFoundError, InvalidAwardError
+from verifier.model.ob import ACHIEVEMENT_TYPES
+from verifier.parsing import load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -71,42 +73,6 @@ __all__ = [
     "record_published",
 ]
 
-#: OB 3.0 AchievementType (EnumExt), as in the 1EdTech JSON Schema for Achievement.achievementType.
-ACHIEVEMENT_TYPES: frozenset[str] = frozenset(
-    {
-        "Achievement",
-        "ApprenticeshipCertificate",
-        "Assessment",
-        "Assignment",
-        "AssociateDegree",
-        "Award",
-        "Badge",
-        "BachelorDegree",
-        "Certificate",
-        "CertificateOfCompletion",
-        "Certification",
-        "CoCurricular",
-        "CommunityService",
-        "Competency",
-        "Course",
-        "Degree",
-        "Diploma",
-        "DoctoralDegree",
-        "Fieldwork",
-        "GeneralEducationDevelopment",
-        "JourneymanCertificate",
-        "LearningProgram",
-        "License",
-        "MasterCertificate",
-        "MasterDegree",
-        "Membership",
-        "MicroCredential",
-        "ProfessionalDoctorate",
-        "QualityAssuranceCredential",
-        "ResearchDoctorate",
-        "SecondarySchoolDiploma",
-    }
-)
 
 #: OB 3.0 AlignmentTargetType (EnumExt).
 ALIGNMENT_TARGET_TYPES: frozenset[str] = frozenset(
@@ -553,38 +519,6 @@ def _date_time_plus_duration(duration: CalendarDuration, start: datetime) -> dat
 # --- reading files -------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.safe_load, except that a key repeated in one mapping is an error instead of last-one-wins."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:  # unhashable key: the base constructor reports it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r} (first at line {first.start_mark.line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-
-def _parse_yaml(text: str) -> object:
-    loader = _UniqueKeyLoader(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
-
-
 def _dotted(loc: Iterable[str | int]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
@@ -650,7 +584,7 @@ def _read_definition(path: Path) -> tuple[BadgeDefinition | None, list[str]]:
     except (OSError, UnicodeDecodeError) as err:
         return None, [f"{path}: cannot read the file: {err}"]
     try:
-        data = _parse_yaml(text)
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"

@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from verifier.errors import MalformedCredentialError, RetrievalError
+from verifier.parsing import no_duplicate_members
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -309,15 +310,6 @@ def _read_entry(label: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, bud
     return b"".join(chunks)
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MalformedCredentialError(f"bundle.json: key {key!r} appears twice")
-        result[key] = value
-    return result
-
-
 def _object(label: str, value: Any, where: str, keys: Iterable[str]) -> dict[str, Any]:
     """``value`` as an object with exactly ``keys``, all of them strings."""
     expected = set(keys)
@@ -338,13 +330,13 @@ def _object(label: str, value: Any, where: str, keys: Iterable[str]) -> dict[str
 
 def _parse_manifest(label: str, raw: bytes) -> dict[str, Any]:
     try:
-        manifest = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        manifest = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicate_members)
     except UnicodeDecodeError as err:
         raise _refuse(label, "bundle.json is not UTF-8") from err
+    except MalformedCredentialError as err:  # a repeated key
+        raise _refuse(label, f"bundle.json: {err}") from err
     except (json.JSONDecodeError, RecursionError) as err:
         raise _refuse(label, f"bundle.json is not valid JSON ({err})") from err
-    except MalformedCredentialError as err:
-        raise _refuse(label, str(err)) from err
     if not isinstance(manifest, dict):
         raise _refuse(label, "bundle.json is not a JSON object")
     if manifest.get("format") != FORMAT:

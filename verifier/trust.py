@@ -29,46 +29,12 @@ from typing import Any
 import yaml
 
 from verifier.errors import TrustListError
+from verifier.model.ob import ACHIEVEMENT_TYPES
+from verifier.parsing import load_yaml
 
 #: Trust list files larger than this are refused.
 MAX_TRUST_LIST_BYTES = 1024 * 1024
 
-#: OB 3.0 AchievementType enumeration («B.3»); ``ext:`` names extend it.
-ACHIEVEMENT_TYPES = frozenset(
-    {
-        "Achievement",
-        "ApprenticeshipCertificate",
-        "Assessment",
-        "Assignment",
-        "AssociateDegree",
-        "Award",
-        "Badge",
-        "BachelorDegree",
-        "Certificate",
-        "CertificateOfCompletion",
-        "Certification",
-        "CoCurricular",
-        "CommunityService",
-        "Competency",
-        "Course",
-        "Degree",
-        "Diploma",
-        "DoctoralDegree",
-        "Fieldwork",
-        "GeneralEducationDevelopment",
-        "JourneymanCertificate",
-        "LearningProgram",
-        "License",
-        "MasterCertificate",
-        "MasterDegree",
-        "Membership",
-        "MicroCredential",
-        "ProfessionalDoctorate",
-        "QualityAssuranceCredential",
-        "ResearchDoctorate",
-        "SecondarySchoolDiploma",
-    }
-)
 _EXT_TYPE = re.compile(r"ext:[A-Za-z0-9._-]+")
 _ISSUER_ID = re.compile(r"(did:[a-z0-9]+:\S+|https://\S+)")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
@@ -330,7 +296,7 @@ def load_trust_list(path: str | Path) -> TrustList:
     except UnicodeDecodeError as err:
         raise TrustListError(f"{file}: not UTF-8 text") from err
     try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if file.suffix.lower() == ".json" else load_yaml(text)
     except json.JSONDecodeError as err:
         raise TrustListError(f"{file}: not JSON: {err.msg} at line {err.lineno}") from err
     except yaml.YAMLError as err:

@@ -135,7 +135,8 @@ _evidence_urls: Final = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=1, max_size=30).map(
         lambda tail: f"https://evidence.example.org/{tail}"
     ),
-    _urns,
+    # Evidence links are web addresses (OB 3.0 Evidence.id; the issuer refuses anything else).
+    st.uuids().map(lambda value: f"http://portfolio.example.edu/items?id={value}&view=full"),
 )
 _did_keys: Final = st.binary(min_size=32, max_size=32).map(
     lambda seed: did_key_from_public_key(Ed25519PrivateKey.from_private_bytes(seed).public_key())

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from verifier.errors import CreditRulesError
+from verifier.parsing import load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -506,30 +507,6 @@ def _is_echo(error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
 # --- reading files -------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.safe_load, except that a key repeated in one mapping is an error instead of last-one-wins."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:  # unhashable key: the base constructor reports it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r} (first at line {first.start_mark.line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-
 def _rules_error(source: str, problems: list[str]) -> CreditRulesError:
     count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
     detail = f"{count} in the credit rules {source}:\n" + "\n".join(f"  {p}" for p in problems)
@@ -579,17 +556,14 @@ def load_rules(path: Path) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise _rules_error(source, [f"{source}: cannot read the file: {err}"]) from err
-    loader = _UniqueKeyLoader(text)
     try:
-        data = loader.get_single_data()
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         raise _rules_error(source, [f"{source}: {where}: {err.problem or err.context}"]) from err
     except yaml.YAMLError as err:
         raise _rules_error(source, [f"{source}: YAML: {err}"]) from err
-    finally:
-        loader.dispose()
     return parse_rules(data, source=source)
 
 

@@ -18,6 +18,43 @@ VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 
+#: OB 3.0 AchievementType enumeration («B.3»); ``ext:`` names extend it.
+ACHIEVEMENT_TYPES: frozenset[str] = frozenset(
+    {
+        "Achievement",
+        "ApprenticeshipCertificate",
+        "Assessment",
+        "Assignment",
+        "AssociateDegree",
+        "Award",
+        "Badge",
+        "BachelorDegree",
+        "Certificate",
+        "CertificateOfCompletion",
+        "Certification",
+        "CoCurricular",
+        "CommunityService",
+        "Competency",
+        "Course",
+        "Degree",
+        "Diploma",
+        "DoctoralDegree",
+        "Fieldwork",
+        "GeneralEducationDevelopment",
+        "JourneymanCertificate",
+        "LearningProgram",
+        "License",
+        "MasterCertificate",
+        "MasterDegree",
+        "Membership",
+        "MicroCredential",
+        "ProfessionalDoctorate",
+        "QualityAssuranceCredential",
+        "ResearchDoctorate",
+        "SecondarySchoolDiploma",
+    }
+)
+
 
 def _as_list(value: Any) -> Any:
     """JSON-LD compaction may make a single value a scalar (OB 3.0 «A.1»); read both forms."""

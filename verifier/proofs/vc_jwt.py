@@ -33,6 +33,7 @@ from verifier.errors import (
     MalformedCredentialError,
     UnsupportedProofError,
 )
+from verifier.parsing import no_duplicate_members
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -493,7 +494,7 @@ def _compact_json(value: Mapping[str, Any]) -> bytes:
 
 def _json_object(data: bytes, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = json.loads(data, object_pairs_hook=no_duplicate_members, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise MalformedCredentialError(f"the {name} is not valid JSON: {err}") from err
     except RecursionError as err:
@@ -501,16 +502,6 @@ def _json_object(data: bytes, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedCredentialError(f"the {name} must be a JSON object")
     return value
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Duplicate names make parsers disagree on what was signed (RFC 7515 §5.2 step 4).
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            raise MalformedCredentialError(f"duplicate JSON member {name!r}")
-        result[name] = value
-    return result
 
 
 def _no_constant(name: str) -> None:

@@ -327,7 +327,7 @@ def test_read_bundle_refuses_bad_manifest_fields(tmp_path: Path) -> None:
     assert "unknown key 'signature'" in _refused(data)
     duplicated = _entries(_small_zip(tmp_path))
     duplicated["bundle.json"] = duplicated["bundle.json"].replace(b"{", b'{"format": "x",', 1)
-    assert "key 'format' appears twice" in _refused(_zip(duplicated))
+    assert "bundle.json: duplicate JSON member 'format'" in _refused(_zip(duplicated))
 
 
 def test_read_bundle_refuses_missing_and_unreferenced_entries(tmp_path: Path) -> None:
