@@ -24,6 +24,7 @@ from typing import Literal
 from xml.parsers import expat
 
 from verifier.errors import MalformedCredentialError
+from verifier.proofs.vc_jwt import COMPACT_JWS
 
 InputKind = Literal["png", "svg", "json", "jwt"]
 
@@ -36,7 +37,6 @@ _KEYWORD = b"openbadgecredential"
 _OB2_KEYWORD = b"openbadges"
 _OB2_SVG_NAMESPACE = "http://openbadges.org"
 _MAX_CHUNK_LENGTH = 2**31 - 1  # PNG «5.3»: lengths are at most 2^31 - 1
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # A start tag: name, then attributes whose quoted values may hold ">" (XML 1.0 «3.1» STag).
 _START_TAG = re.compile(rb"<([^\s/>]+)(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*(/?)>")
 # Characters XML 1.0 «2.2» does not allow anywhere in a document.
@@ -48,7 +48,7 @@ def _credential_kind(text: str) -> Literal["json", "jwt"]:
     stripped = text.strip()
     if stripped.startswith("{") and stripped.endswith("}"):
         return "json"
-    if _COMPACT_JWS.fullmatch(stripped):
+    if COMPACT_JWS.fullmatch(stripped):
         return "jwt"
     raise MalformedCredentialError("the baked text is neither a JSON credential nor a compact JWS")
 

@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from keys.encoding import base58btc_decode
-from keys.errors import KeysError
 from verifier.errors import (
     InvalidChallengeError,
     InvalidDomainError,
@@ -143,18 +141,6 @@ def _entries(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _decode_signature(proof_value: object) -> bytes:
-    if not isinstance(proof_value, str) or not proof_value.startswith("z"):
-        raise InvalidSignatureError("proofValue must be a base58btc multibase string (starting with 'z')")
-    try:
-        signature = base58btc_decode(proof_value[1:])
-    except KeysError as err:
-        raise InvalidSignatureError(f"proofValue is not base58btc: {err}") from err
-    if len(signature) != 64:
-        raise InvalidSignatureError(f"proofValue must decode to 64 bytes, got {len(signature)}")
-    return signature
-
-
 def verify_ed25519_signature_2020(
     secured_document: Mapping[str, Any],
     proof: Mapping[str, Any],
@@ -191,7 +177,7 @@ def verify_ed25519_signature_2020(
         raise ProofPurposeError(
             f"proof purpose {proof['proofPurpose']!r} is not the expected {expected_purpose!r}"
         )
-    signature = _decode_signature(proof["proofValue"])
+    signature = data_integrity.decode_proof_value(proof["proofValue"])
     document = {key: value for key, value in secured_document.items() if key != "proof"}
     options = {"@context": document.get("@context")} | {
         key: value for key, value in proof.items() if key not in ("proofValue", "jws", "signatureValue")

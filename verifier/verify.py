@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +33,7 @@ from verifier.errors import (
 )
 from verifier.model import OpenBadgeCredential
 from verifier.proofs import data_integrity, vc_jwt
+from verifier.proofs.vc_jwt import COMPACT_JWS
 from verifier.recipient import check_recipient
 from verifier.status import MIN_ENTRIES, entry_status, raise_for_status
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from verifier.trust import TrustList
 
 Verdict = Literal["valid", "invalid", "indeterminate"]
-_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def parse_input(raw: str | bytes | Mapping[str, Any], *, max_bytes: int) -> tupl
     except UnicodeDecodeError as err:
         raise MalformedCredentialError("input is not UTF-8 text") from err
     text = text.strip()
-    if _COMPACT_JWS.match(text):
+    if COMPACT_JWS.fullmatch(text):
         return text, "jwt"
     try:
         value = json.loads(text)

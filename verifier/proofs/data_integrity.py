@@ -268,7 +268,8 @@ def _context_list(context: Any) -> list[Any]:
     return list(context) if isinstance(context, list) else [context]
 
 
-def _decode_proof_value(proof_value: object) -> bytes:
+def decode_proof_value(proof_value: object) -> bytes:
+    """The 64-byte Ed25519 signature in a ``proofValue`` (multibase base58btc); InvalidSignatureError otherwise."""
     if not isinstance(proof_value, str) or not proof_value.startswith("z"):
         raise InvalidSignatureError("proofValue must be a base58btc multibase string (starting with 'z')")
     try:
@@ -347,7 +348,7 @@ def verify_proof(
         raise UnsupportedProofError(
             f"eddsa cryptosuites need an Ed25519 key, got {type(public_key).__name__}"
         )
-    signature = _decode_proof_value(proof["proofValue"])
+    signature = decode_proof_value(proof["proofValue"])
 
     unsecured = _without_proof(document)
     options = {key: value for key, value in proof.items() if key != "proofValue"}

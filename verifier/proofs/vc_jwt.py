@@ -63,6 +63,8 @@ _PRIVATE_JWK_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth",
 _REGISTERED_CLAIMS: Final = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
 _B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
+#: The shape of a compact JWS (three base64url parts), to tell a JWT from JSON text before parsing.
+COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _DATETIME: Final = re.compile(
     r"(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?P<frac>\.\d+)?(?P<tz>Z|[+-]\d{2}:\d{2})"
 )
