@@ -5,6 +5,7 @@ The verifier commands work on the base install; commands that need the service s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
@@ -48,6 +49,10 @@ defs_app = typer.Typer(
     help="Check and publish the badge definitions (badge_defs/badges/*.yaml).", no_args_is_help=True
 )
 app.add_typer(defs_app, name="defs")
+org_app = typer.Typer(
+    help="Manage the service's organisations (needs the issuer extra).", no_args_is_help=True
+)
+app.add_typer(org_app, name="org")
 app.command("verify")(verify_command)
 app.command("transfer")(transfer_command)
 
@@ -316,10 +321,11 @@ def issue(
                 raise _fail("no Ed25519 key")
             issuer_did = did_key_from_public_key(ed_signer.public_key())
 
-        def method_for(signer_key_id: str, public_key: Any) -> str:
+        def method_for(key_id: str) -> str:
+            # A did:key names its one key by itself; a did:web lists keys by their thumbprint ids.
             if issuer_did is not None and issuer_did.startswith("did:key:"):
                 return f"{issuer_did}#{issuer_did.removeprefix('did:key:')}"
-            return f"{issuer_did}#{signer_key_id}"
+            return f"{issuer_did}#{key_id}"
 
         award = Award(
             definition=badge,
@@ -342,16 +348,94 @@ def issue(
         documents: dict[str, Any] = {}
         if fmt in ("ldp", "both") and ed_signer is not None:
             documents["ldp"] = sign_data_integrity(
-                credential, ed_signer, verification_method=method_for(ed_signer.key_id, None), created=now
+                credential, ed_signer, verification_method=method_for(ed_signer.key_id), created=now
             )
         if fmt in ("jwt", "both"):
             jwt_signer = key_store.active_signer(jwt_alg)
-            documents["jwt"] = sign_vc_jwt(credential, jwt_signer, kid=method_for(jwt_signer.key_id, None))
+            documents["jwt"] = sign_vc_jwt(credential, jwt_signer, kid=method_for(jwt_signer.key_id))
     except InvalidAwardError as err:  # checked above; kept so that no argument mistake exits 1
         raise _fail(err.detail, USAGE) from err
     except (IssuerError, KeysError, VerifierError) as err:
         raise _fail(getattr(err, "detail", None) or str(err)) from err
     _write_output(out, documents)
+
+
+ISSUER_EXTRA = "the service needs the issuer extra: pip install 'mastery-badges[issuer]'"
+
+
+def _settings() -> Any:
+    """``issuer.settings.Settings()`` from the environment; pydantic-settings comes with the issuer extra."""
+    try:
+        from pydantic import ValidationError
+
+        from issuer.settings import Settings
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors()
+        )
+        raise _fail(f"invalid ISSUER_* settings: {problems}") from err
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Run the issuer service (settings from ISSUER_* variables; migrations run at start-up)."""
+    settings = _settings()
+    try:
+        from issuer.web.serve import serve as run
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    run(settings, host=host, port=port)
+
+
+@org_app.command("create")
+def org_create(
+    slug: Annotated[str, typer.Argument(help="URL and DID path segment, e.g. lincoln-hs.")],
+    name: Annotated[str, typer.Option("--name", help="The organisation's display name.")],
+    kind: Annotated[str, typer.Option("--kind", help="district, school, employer, college or cte_program.")],
+) -> None:
+    """Create an organisation (its did:web under ISSUER_BASE_URL) and its EdDSA and RS256 keys."""
+    settings = _settings()
+    try:
+        from issuer.db import create_engine, create_organisation, session_factory, upgrade
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    from issuer.organisations import check_organisation, organisation_did
+
+    now = datetime.now(UTC)
+    try:
+        check_organisation(slug=slug, name=name, kind=kind)
+        did = organisation_did(settings.base_url, slug)
+    except IssuerError as err:
+        raise _fail(err.detail, USAGE) from err
+    if settings.key_passphrase is None:
+        raise _fail("set BADGES_KEY_PASSPHRASE: the organisation's keys are encrypted with it")
+    store = FileKeyStore(settings.org_keys_dir(slug), settings.key_passphrase.get_secret_value())
+
+    async def create() -> None:
+        await upgrade(settings.database_url)
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                await create_organisation(session, slug=slug, name=name, kind=kind, did=did, now=now)
+        finally:
+            await engine.dispose()
+
+    try:
+        # Keys first: a row without keys would publish an empty DID document; a store without a row is inert.
+        for algorithm in ("EdDSA", "RS256"):
+            if not any(r.algorithm == algorithm and r.status == "active" for r in store.records()):
+                store.generate(algorithm, now=now)
+        asyncio.run(create())
+    except (IssuerError, KeysError) as err:
+        raise _fail(getattr(err, "detail", None) or str(err)) from err
+    print(f"created {kind} {slug!r} ({did}) with EdDSA and RS256 keys in {store.directory}")
 
 
 def main() -> None:

@@ -9,6 +9,9 @@ IssuerError
   SigningUnavailableError  SIGNING_UNAVAILABLE       no usable signing key right now
   InvalidAwardError        INVALID_AWARD             level outside 1..4 or below the required level,
                                                      attester role not allowed for the badge
+  OrganisationNotFoundError  ORGANISATION_NOT_FOUND  no organisation with that slug
+  OrganisationExistsError    ORGANISATION_EXISTS     the slug is taken already
+  InvalidOrganisationError   INVALID_ORGANISATION    a malformed slug, an empty name or an unknown kind
 """
 
 from __future__ import annotations
@@ -65,3 +68,15 @@ class SigningUnavailableError(IssuerError):
 
 class InvalidAwardError(IssuerError):
     code: ClassVar[str] = "INVALID_AWARD"
+
+
+class OrganisationNotFoundError(IssuerError):
+    code: ClassVar[str] = "ORGANISATION_NOT_FOUND"
+
+
+class OrganisationExistsError(IssuerError):
+    code: ClassVar[str] = "ORGANISATION_EXISTS"
+
+
+class InvalidOrganisationError(IssuerError):
+    code: ClassVar[str] = "INVALID_ORGANISATION"

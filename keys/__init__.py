@@ -44,7 +44,7 @@ from keys.signer import (
     generate_private_key,
     signer_for,
 )
-from keys.store import KDF_ROUNDS, PASSPHRASE_ENV, FileKeyStore, KeyRecord, KeyStatus
+from keys.store import KDF_ROUNDS, PASSPHRASE_ENV, FileKeyStore, KeyRecord, KeyStatus, read_index
 
 __all__ = [
     "ALGORITHMS",
@@ -85,5 +85,6 @@ __all__ = [
     "public_key_from_did_key",
     "public_key_to_jwk",
     "public_key_to_multikey",
+    "read_index",
     "signer_for",
 ]

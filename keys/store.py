@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from keys.encoding import PublicKey
     from keys.signer import PrivateKey, Signer
 
-__all__ = ["KDF_ROUNDS", "PASSPHRASE_ENV", "FileKeyStore", "KeyRecord", "KeyStatus"]
+__all__ = ["KDF_ROUNDS", "PASSPHRASE_ENV", "FileKeyStore", "KeyRecord", "KeyStatus", "read_index"]
 
 PASSPHRASE_ENV: Final = "BADGES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 """The environment variable :meth:`FileKeyStore.from_env` reads the passphrase from."""
@@ -476,17 +476,7 @@ class FileKeyStore:
         return signer
 
     def _read_index(self) -> list[KeyRecord]:
-        path = self._directory / _INDEX_NAME
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as err:
-            raise KeysError(f"cannot read the key store index {path}: {err}") from err
-        try:
-            return _parse_index(json.loads(text))
-        except (json.JSONDecodeError, KeysError, KeyError, TypeError, ValueError) as err:
-            raise KeysError(f"corrupt key store index {path}: {err}") from err
+        return read_index(self._directory)
 
     def _write_index(self, records: list[KeyRecord]) -> None:
         self._ensure_directory()
@@ -497,6 +487,27 @@ class FileKeyStore:
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         _atomic_write(self._directory / _INDEX_NAME, text.encode("utf-8"))
+
+
+def read_index(directory: Path) -> list[KeyRecord]:
+    """The public records of the key store at ``directory``, read without its passphrase.
+
+    Publishing DID documents and JWKS needs only these; nothing is decrypted.
+
+    Raises:
+        KeysError: the index is unreadable or corrupt.
+    """
+    path = directory / _INDEX_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as err:
+        raise KeysError(f"cannot read the key store index {path}: {err}") from err
+    try:
+        return _parse_index(json.loads(text))
+    except (json.JSONDecodeError, KeysError, KeyError, TypeError, ValueError) as err:
+        raise KeysError(f"corrupt key store index {path}: {err}") from err
 
 
 def _check_algorithm(algorithm: str) -> None:

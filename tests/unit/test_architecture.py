@@ -53,6 +53,7 @@ EXTRA: dict[str, set[str]] = {
     },
     "issuer.db": {"sqlalchemy", "sqlmodel", "alembic", "advanced_alchemy", "aiosqlite", "asyncpg"},
     "issuer.services": {"sqlalchemy", "sqlmodel"},
+    "issuer.settings": {"pydantic_settings"},
 }
 FIRST_PARTY: dict[str, set[str]] = {
     "keys": {"keys"},

@@ -1,0 +1,75 @@
+"""The service's configuration (STYLE.md §3.8): environment variables ``ISSUER_*``, read only when the
+caller builds :class:`Settings`, never at import time.
+
+The key store passphrase comes from ``BADGES_KEY_PASSPHRASE`` (the same variable as the ``badges keys``
+commands) and is a :class:`~pydantic.SecretStr`, so it never appears in a ``repr`` or a log line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keys.store import PASSPHRASE_ENV
+
+__all__ = ["DEV_BASE_URL", "Settings"]
+
+DEV_BASE_URL = "http://127.0.0.1:8000"
+"""The base URL in ``dev`` when none is configured."""
+
+
+class Settings(BaseSettings):
+    """Where the service lives, where it keeps its data and how it unlocks its keys.
+
+    Attributes:
+        env: ``dev`` (defaults allowed) or ``prod`` (https base URL and a passphrase required).
+        base_url: the public URL of the service, without a trailing slash; organisations' did:web
+            identifiers live under it (``<base_url>/orgs/<slug>``).
+        data_dir: the folder for the SQLite database and, by default, the key stores.
+        keys_dir: the folder holding one key store per organisation (default ``<data_dir>/keys``).
+        database_url: SQLAlchemy URL (default ``sqlite+aiosqlite:///<data_dir>/badges.db``);
+            ``postgresql://`` and ``sqlite://`` get their async drivers.
+        key_passphrase: the key stores' passphrase, from ``BADGES_KEY_PASSPHRASE``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
+
+    env: Literal["dev", "prod"] = "dev"
+    base_url: str = ""
+    data_dir: Path = Path("data")
+    keys_dir: Path | None = None
+    database_url: str = ""
+    key_passphrase: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("key_passphrase", PASSPHRASE_ENV)
+    )
+
+    @model_validator(mode="after")
+    def _complete_and_check(self) -> Self:
+        """Fill the defaults that depend on other fields; refuse an unsafe production set-up."""
+        if not self.base_url:
+            if self.env == "prod":
+                raise ValueError("ISSUER_BASE_URL is required when ISSUER_ENV=prod")
+            self.base_url = DEV_BASE_URL
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL: {self.base_url!r}")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("base_url must not carry user info, a query or a fragment")
+        if self.env == "prod" and parts.scheme != "https":
+            raise ValueError("base_url must be https:// when ISSUER_ENV=prod (did:web resolves over https)")
+        if self.env == "prod" and (self.key_passphrase is None or not self.key_passphrase.get_secret_value()):
+            raise ValueError(f"{PASSPHRASE_ENV} is required when ISSUER_ENV=prod")
+        self.base_url = self.base_url.rstrip("/")
+        if self.keys_dir is None:
+            self.keys_dir = self.data_dir / "keys"
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'badges.db'}"
+        return self
+
+    def org_keys_dir(self, slug: str) -> Path:
+        """The key store directory of one organisation: ``<keys_dir>/<slug>``."""
+        return (self.keys_dir or self.data_dir / "keys") / slug

@@ -1,0 +1,122 @@
+"""The one mapping from errors to HTTP (STYLE.md §3.6): RFC 9457 problem+json, never a traceback.
+
+https://www.rfc-editor.org/rfc/rfc9457#section-3
+
+Every response body has ``type`` (``urn:mastery-badges:error:<CODE>``), ``title``, ``status``, ``detail``
+and ``code``; validation problems add ``errors``, one entry per field at fault.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Final
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from issuer.errors import IssuerError
+from keys.errors import KeysError
+
+__all__ = ["PROBLEM_JSON", "STATUS_BY_CODE", "exception_handlers", "problem"]
+
+PROBLEM_JSON: Final = "application/problem+json"
+_TYPE_PREFIX: Final = "urn:mastery-badges:error:"
+
+STATUS_BY_CODE: Final[Mapping[str, int]] = {
+    "BADGE_DEFINITION_INVALID": 422,
+    "BADGE_NOT_FOUND": 404,
+    "NOT_ELIGIBLE": 422,
+    "ALREADY_ISSUED": 409,
+    "SIGNING_UNAVAILABLE": 503,
+    "INVALID_AWARD": 422,
+    "ORGANISATION_NOT_FOUND": 404,
+    "ORGANISATION_EXISTS": 409,
+    "INVALID_ORGANISATION": 422,
+}
+"""HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
+
+_log = logging.getLogger(__name__)
+
+
+def problem(
+    status: int, *, code: str, title: str, detail: str, extra: Mapping[str, Any] | None = None
+) -> Response[dict[str, Any]]:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": _TYPE_PREFIX + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra or {})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _issuer_error(_: Request[Any, Any, Any], exc: IssuerError) -> Response[dict[str, Any]]:
+    status = STATUS_BY_CODE.get(exc.code, HTTP_500_INTERNAL_SERVER_ERROR)
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        _log.error("issuer error %s: %s", exc.code, exc.detail)
+    return problem(status, code=exc.code, title=exc.code.replace("_", " ").capitalize(), detail=exc.detail)
+
+
+def _keys_error(_: Request[Any, Any, Any], exc: KeysError) -> Response[dict[str, Any]]:
+    # A key store problem is the operator's to fix; its message names paths, so it goes to the log only.
+    _log.error("key store error: %s", exc)
+    return problem(
+        503,
+        code="SIGNING_UNAVAILABLE",
+        title="Keys unavailable",
+        detail="the organisation's keys are unavailable",
+    )
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = [
+        {key: item[key] for key in ("key", "message", "source") if key in item}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    return problem(
+        exc.status_code,
+        code="VALIDATION_ERROR",
+        title="Invalid request",
+        detail=exc.detail,
+        extra={"errors": errors},
+    )
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        return _internal_error(_, exc)
+    try:
+        status = HTTPStatus(exc.status_code)
+    except ValueError:  # a status the stdlib does not name
+        return problem(exc.status_code, code="HTTP_ERROR", title="HTTP error", detail=exc.detail)
+    return problem(exc.status_code, code=status.name, title=status.phrase, detail=exc.detail)
+
+
+def _internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The only catch-all, at the outermost boundary: log the traceback, show nothing of it.
+    _log.error("unhandled error", exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        code="INTERNAL_ERROR",
+        title="Internal error",
+        detail="an unexpected error",
+    )
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """The handlers to give ``Litestar(exception_handlers=...)``."""
+    return {
+        IssuerError: _issuer_error,
+        KeysError: _keys_error,
+        ValidationException: _validation_error,
+        HTTPException: _http_error,
+        Exception: _internal_error,
+    }
