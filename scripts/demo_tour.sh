@@ -10,6 +10,7 @@ export BADGES_KEY_STORE="$work/keystore"
 # A throwaway passphrase for this demo's throwaway keys.
 export BADGES_KEY_PASSPHRASE="demo-$(date +%s)-$RANDOM"
 DID=did:web:badges.example.edu
+export BADGES_ISSUER_NAME="Lincoln High School"
 LEARNER=did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
