@@ -47,7 +47,7 @@ from pydantic_core import PydanticCustomError
 
 from issuer.errors import BadgeDefinitionError, BadgeNotFoundError, InvalidAwardError
 from verifier.model.ob import ACHIEVEMENT_TYPES
-from verifier.parsing import load_yaml
+from verifier.parsing import dotted, field_message, is_echo, load_yaml, yaml_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -483,7 +483,7 @@ def _raise_problems(problems: list[_Problem]) -> None:
             _CROSS_FIELD,
             "{summary}",
             {
-                "summary": "; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems),
+                "summary": "; ".join(f"{dotted(loc)}: {msg}" for loc, msg in problems),
                 "problems": tuple(problems),
             },
         )
@@ -519,10 +519,6 @@ def _date_time_plus_duration(duration: CalendarDuration, start: datetime) -> dat
 # --- reading files -------------------------------------------------------------------------------------
 
 
-def _dotted(loc: Iterable[str | int]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
 _NESTED_MODELS: dict[str, type[BaseModel]] = {
     "alignments": Alignment,
     "rubric": RubricLevel,
@@ -544,33 +540,8 @@ def _explain(error: ErrorDetails) -> list[tuple[str, str]]:
     kind = error["type"]
     if kind == _CROSS_FIELD:
         problems = error.get("ctx", {}).get("problems", ())
-        return [(_dotted(path), message) for path, message in problems]
-    message = error["msg"]
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _field_names(loc), n=1)
-        message = "unknown field" + (f"; did you mean '{close[0]}'?" if close else "")
-    elif kind == "missing":
-        message = "required field is missing"
-    elif kind in {"tuple_type", "list_type"}:
-        message = "should be a list"
-    elif not kind.startswith("badge_"):
-        value = error.get("input")
-        if isinstance(value, str | int | float | bool) or value is None:
-            message += f" (got {value!r})"
-    return [(_dotted(loc), message)]
-
-
-def _is_echo(error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
-    """pydantic also calls a list "too short" when its items failed: noise once the items are named."""
-    if error["type"] != "too_short":
-        return False
-    loc = tuple(error["loc"])
-    return any(
-        len(other["loc"]) > len(loc)
-        and tuple(other["loc"][: len(loc)]) == loc
-        and isinstance(other["loc"][len(loc)], int)
-        for other in errors
-    )
+        return [(dotted(path), message) for path, message in problems]
+    return [(dotted(loc), field_message(error, field_names=_field_names(loc), own_prefix="badge_"))]
 
 
 def _read_definition(path: Path) -> tuple[BadgeDefinition | None, list[str]]:
@@ -585,12 +556,8 @@ def _read_definition(path: Path) -> tuple[BadgeDefinition | None, list[str]]:
         return None, [f"{path}: cannot read the file: {err}"]
     try:
         data = load_yaml(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        return None, [f"{path}: {where}: {err.problem or err.context}"]
     except yaml.YAMLError as err:
-        return None, [f"{path}: YAML: {err}"]
+        return None, [f"{path}: {yaml_problem(err)}"]
     return _validate(data, slug=slug, source=str(path))
 
 
@@ -605,7 +572,7 @@ def _validate(data: object, *, slug: str, source: str) -> tuple[BadgeDefinition 
     try:
         return BadgeDefinition.model_validate({"slug": slug, **data}), []
     except ValidationError as err:
-        errors = [e for e in err.errors() if not _is_echo(e, err.errors())]
+        errors = [e for e in err.errors() if not is_echo(e, err.errors())]
         return None, [f"{source}: {where}: {message}" for e in errors for where, message in _explain(e)]
 
 

@@ -10,7 +10,6 @@ Everything here is pure except :func:`load_rules`, which reads one file.
 from __future__ import annotations
 
 import calendar
-import difflib
 import json
 import re
 from datetime import datetime, timedelta
@@ -31,10 +30,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from verifier.errors import CreditRulesError
-from verifier.parsing import load_yaml
+from verifier.parsing import dotted, field_message, is_echo, load_yaml, yaml_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from pathlib import Path
 
     from pydantic_core import ErrorDetails
@@ -424,7 +422,7 @@ def _raise_problems(problems: list[_Problem]) -> None:
             _CROSS_FIELD,
             "{summary}",
             {
-                "summary": "; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems),
+                "summary": "; ".join(f"{dotted(loc)}: {msg}" for loc, msg in problems),
                 "problems": tuple(problems),
             },
         )
@@ -439,10 +437,6 @@ def _duplicates(name: str, values: list[str], *, field: str) -> list[_Problem]:
         else:
             seen.setdefault(value, index)
     return found
-
-
-def _dotted(loc: Iterable[str | int]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
 
 
 _MODELS: tuple[type[BaseModel], ...] = (
@@ -473,35 +467,10 @@ def _explain(error: ErrorDetails) -> list[tuple[str, str]]:
     kind = error["type"]
     if kind == _CROSS_FIELD:
         problems = error.get("ctx", {}).get("problems", ())
-        return [(_dotted(loc + tuple(path)), message) for path, message in problems]
-    message = error["msg"]
+        return [(dotted(loc + tuple(path)), message) for path, message in problems]
     if kind in {"union_tag_not_found", "union_tag_invalid", "model_attributes_type", "dict_type"}:
-        message = "should be a mapping of fields"
-    elif kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _FIELD_NAMES, n=1)
-        message = "unknown field" + (f"; did you mean '{close[0]}'?" if close else "")
-    elif kind == "missing":
-        message = "required field is missing"
-    elif kind in {"tuple_type", "list_type"}:
-        message = "should be a list"
-    elif not kind.startswith("credit_"):
-        value = error.get("input")
-        if isinstance(value, str | int | float | bool) or value is None:
-            message += f" (got {value!r})"
-    return [(_dotted(loc), message)]
-
-
-def _is_echo(error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
-    """pydantic also calls a list "too short" when its items failed: noise once the items are named."""
-    if error["type"] != "too_short":
-        return False
-    loc = tuple(error["loc"])
-    return any(
-        len(other["loc"]) > len(loc)
-        and tuple(other["loc"][: len(loc)]) == loc
-        and isinstance(other["loc"][len(loc)], int)
-        for other in errors
-    )
+        return [(dotted(loc), "should be a mapping of fields")]
+    return [(dotted(loc), field_message(error, field_names=_FIELD_NAMES, own_prefix="credit_"))]
 
 
 # --- reading files -------------------------------------------------------------------------------------
@@ -533,7 +502,7 @@ def parse_rules(data: object, *, source: str = "<data>") -> RuleSet:
     try:
         return RuleSet.model_validate(data)
     except ValidationError as err:
-        errors = [e for e in err.errors() if not _is_echo(e, err.errors())]
+        errors = [e for e in err.errors() if not is_echo(e, err.errors())]
         lines = [f"{source}: {where}: {message}" for error in errors for where, message in _explain(error)]
         raise _rules_error(source, lines) from err
 
@@ -558,12 +527,8 @@ def load_rules(path: Path) -> RuleSet:
         raise _rules_error(source, [f"{source}: cannot read the file: {err}"]) from err
     try:
         data = load_yaml(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        raise _rules_error(source, [f"{source}: {where}: {err.problem or err.context}"]) from err
     except yaml.YAMLError as err:
-        raise _rules_error(source, [f"{source}: YAML: {err}"]) from err
+        raise _rules_error(source, [f"{source}: {yaml_problem(err)}"]) from err
     return parse_rules(data, source=source)
 
 
