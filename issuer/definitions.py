@@ -15,7 +15,6 @@ Pure: reads files, never the clock; imports stdlib, pydantic, pyyaml and rfc8785
 
 from __future__ import annotations
 
-import calendar
 import difflib
 import hashlib
 import json
@@ -23,10 +22,9 @@ import os
 import re
 import stat
 import tempfile
-from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import rfc8785
 import yaml
@@ -46,11 +44,13 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from issuer.errors import BadgeDefinitionError, BadgeNotFoundError, InvalidAwardError
+from verifier.durations import DURATION_SCHEMA_PATTERN, CalendarDuration
 from verifier.model.ob import ACHIEVEMENT_TYPES
 from verifier.parsing import dotted, field_message, is_echo, load_yaml, yaml_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from datetime import datetime
 
     from pydantic_core import ErrorDetails
 
@@ -98,9 +98,6 @@ _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _ABSOLUTE_URI = r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s#]+$"
 _HTTP_URL = r"^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$"
 _HTTPS_URL = r"^https://[^\s/?#@]+(?:[/?#][^\s]*)?$"
-# Years, months and days only; no lookahead so every JSON Schema engine accepts it.
-_DURATION_SCHEMA = r"^P(?:[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?|[0-9]+M(?:[0-9]+D)?|[0-9]+D)$"
-_DURATION = re.compile(r"P(?:(?P<y>[0-9]+)Y)?(?:(?P<m>[0-9]+)M)?(?:(?P<d>[0-9]+)D)?")
 _LOCK_KEY = re.compile(r"(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)@(?P<version>[1-9][0-9]*)")
 _CONTENT_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -146,22 +143,6 @@ def _check_target_type(value: str) -> str:
         "'{value}' is not an Open Badges 3.0 AlignmentTargetType; use one of {allowed} or 'ext:...'",
         {"value": value, "allowed": ", ".join(sorted(ALIGNMENT_TARGET_TYPES))},
     )
-
-
-class CalendarDuration(NamedTuple):
-    """An ISO 8601 duration limited to years, months and days (``P3Y``, ``P18M``, ``P1Y6M``)."""
-
-    years: int
-    months: int
-    days: int
-
-    @classmethod
-    def parse(cls, text: str) -> CalendarDuration | None:
-        """Parse ``PnYnMnD`` (each part optional, at least one present); None if ``text`` is not one."""
-        match = _DURATION.fullmatch(text)
-        if match is None or text == "P":
-            return None
-        return cls(*(int(match[part] or 0) for part in ("y", "m", "d")))
 
 
 def _check_duration(value: str) -> str:
@@ -243,7 +224,7 @@ Duration = Annotated[
     str,
     Strict(),
     AfterValidator(_check_duration),
-    Field(json_schema_extra={"pattern": _DURATION_SCHEMA}),
+    Field(json_schema_extra={"pattern": DURATION_SCHEMA_PATTERN}),
 ]
 Slug = Annotated[
     str,
@@ -433,7 +414,10 @@ class BadgeDefinition(_Frozen):
             return None
         if valid_from.tzinfo is None or valid_from.utcoffset() is None:
             raise InvalidAwardError("valid_from must be timezone-aware")
-        return _date_time_plus_duration(duration, valid_from)
+        until = duration.after(valid_from)
+        if until is None:
+            raise InvalidAwardError(f"{valid_from.isoformat()} + {duration} is past year 9999")
+        return until
 
     def rubric_level(self, level: int) -> RubricLevel:
         """The rubric entry for ``level``.
@@ -499,21 +483,6 @@ def _duplicates(name: str, values: list[str], *, field: str | None = None) -> li
         else:
             seen[value] = index
     return found
-
-
-def _date_time_plus_duration(duration: CalendarDuration, start: datetime) -> datetime:
-    """XSD 1.1 dateTimePlusDuration, restricted to years, months and days.
-
-    https://www.w3.org/TR/xmlschema11-2/#vp-dt-dateTimePlusDuration: add the months (years x 12) to the
-    year-month, pin the day to the length of the resulting month, then add the days.
-    """
-    months = start.month - 1 + duration.years * 12 + duration.months
-    year, month = start.year + months // 12, months % 12 + 1
-    try:
-        day = min(start.day, calendar.monthrange(year, month)[1])
-        return start.replace(year=year, month=month, day=day) + timedelta(days=duration.days)
-    except (ValueError, OverflowError) as err:
-        raise InvalidAwardError(f"{start.isoformat()} + {duration} is past year 9999") from err
 
 
 # --- reading files -------------------------------------------------------------------------------------

@@ -9,11 +9,9 @@ Everything here is pure except :func:`load_rules`, which reads one file.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -29,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from verifier.durations import DURATION_SCHEMA_PATTERN, CalendarDuration
 from verifier.errors import CreditRulesError
 from verifier.parsing import dotted, field_message, is_echo, load_yaml, yaml_problem
 
@@ -59,49 +58,8 @@ _LOWEST_LEVEL = 1
 _HIGHEST_LEVEL = 4
 _ABSOLUTE_URI = r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"
 _RULE_ID = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
-_DURATION_SCHEMA = r"^P(?:[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?|[0-9]+M(?:[0-9]+D)?|[0-9]+D)$"
-_DURATION = re.compile(r"P(?:(?P<y>[0-9]+)Y)?(?:(?P<m>[0-9]+)M)?(?:(?P<d>[0-9]+)D)?")
 _CROSS_FIELD = "credit_rules_inconsistent"
 _UNION_TAGS = frozenset({"course", "competency"})
-
-
-class CalendarDuration(NamedTuple):
-    """An ISO 8601 duration limited to years, months and days (``P5Y``, ``P18M``, ``P1Y6M``)."""
-
-    years: int
-    months: int
-    days: int
-
-    @classmethod
-    def parse(cls, text: str) -> CalendarDuration | None:
-        """Parse ``PnYnMnD`` (each part optional, at least one present); None if ``text`` is not one."""
-        match = _DURATION.fullmatch(text)
-        if match is None or text == "P":
-            return None
-        return cls(*(int(match[part] or 0) for part in ("y", "m", "d")))
-
-    def describe(self) -> str:
-        """In words: ``5 years``, ``1 year 6 months``, ``90 days``."""
-        parts = [
-            f"{count} {unit}{'' if count == 1 else 's'}"
-            for count, unit in ((self.years, "year"), (self.months, "month"), (self.days, "day"))
-            if count
-        ]
-        return " ".join(parts)
-
-    def after(self, start: datetime) -> datetime | None:
-        """XSD 1.1 dateTimePlusDuration restricted to years, months and days; None past year 9999.
-
-        https://www.w3.org/TR/xmlschema11-2/#vp-dt-dateTimePlusDuration: add the months (years x 12) to
-        the year-month, pin the day to the length of the resulting month, then add the days.
-        """
-        months = start.month - 1 + self.years * 12 + self.months
-        year, month = start.year + months // 12, months % 12 + 1
-        try:
-            day = min(start.day, calendar.monthrange(year, month)[1])
-            return start.replace(year=year, month=month, day=day) + timedelta(days=self.days)
-        except (ValueError, OverflowError):
-            return None
 
 
 def _check_duration(value: str) -> str:
@@ -153,7 +111,10 @@ RuleId = Annotated[
 ]
 Level = Annotated[int, Strict(), Field(ge=_LOWEST_LEVEL, le=_HIGHEST_LEVEL)]
 Duration = Annotated[
-    str, Strict(), AfterValidator(_check_duration), Field(json_schema_extra={"pattern": _DURATION_SCHEMA})
+    str,
+    Strict(),
+    AfterValidator(_check_duration),
+    Field(json_schema_extra={"pattern": DURATION_SCHEMA_PATTERN}),
 ]
 Credits = Annotated[float, Strict(), Field(gt=0, le=1000, allow_inf_nan=False)]
 AttesterRole = Literal["teacher", "supervisor", "admin"]
