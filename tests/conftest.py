@@ -63,6 +63,19 @@ class TestIssuer:
     def profile(self) -> IssuerProfile:
         return IssuerProfile(id=self.did, name="Lincoln High School", url="https://lincoln-hs.example.edu")
 
+    @classmethod
+    def copied_from(cls, store_dir: Path, directory: Path) -> TestIssuer:
+        """The Lincoln High School issuer with a copy of the session's keys, its DID document published."""
+        shutil.copytree(store_dir, directory / "keystore")
+        (directory / "site").mkdir()
+        issuer = cls(
+            did="did:web:badges.example.edu:orgs:lincoln-hs",
+            store=FileKeyStore(directory / "keystore", TEST_PASSPHRASE),
+            site=directory / "site",
+        )
+        issuer.publish()
+        return issuer
+
     def signer(self, algorithm: str = "EdDSA") -> Signer:
         # Unlocking a key costs ~0.1 s (PBKDF2): keep each active key's signer once unlocked.
         active = next(r for r in self.store.records() if r.algorithm == algorithm and r.status == "active")
@@ -110,14 +123,4 @@ def fx_issuer_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(name="issuer")
 def fx_issuer(issuer_store_dir: Path, tmp_path: Path) -> TestIssuer:
-    store_dir = tmp_path / "keystore"
-    shutil.copytree(issuer_store_dir, store_dir)
-    site = tmp_path / "site"
-    site.mkdir()
-    issuer = TestIssuer(
-        did="did:web:badges.example.edu:orgs:lincoln-hs",
-        store=FileKeyStore(store_dir, TEST_PASSPHRASE),
-        site=site,
-    )
-    issuer.publish()
-    return issuer
+    return TestIssuer.copied_from(issuer_store_dir, tmp_path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import shutil
 import subprocess
 import sys
 import uuid
@@ -38,8 +37,7 @@ from issuer.issuance import (
 )
 from keys.encoding import did_key_from_public_key, did_web_to_url, public_key_to_jwk
 from keys.publish import jwks
-from keys.store import FileKeyStore
-from tests.conftest import NOW, TEST_PASSPHRASE, TestIssuer
+from tests.conftest import NOW, TestIssuer
 from tests.interop import js
 from tests.interop.js import (
     JsBridgeError,
@@ -239,17 +237,7 @@ class ProjectLdp:
 @pytest.fixture(name="web_issuer", scope="module")
 def fx_web_issuer(issuer_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TestIssuer:
     """The conftest did:web issuer (real encrypted key store), once for the module."""
-    directory = tmp_path_factory.mktemp("interop-issuer")
-    shutil.copytree(issuer_store_dir, directory / "keystore")
-    site = directory / "site"
-    site.mkdir()
-    issuer = TestIssuer(
-        did="did:web:badges.example.edu:orgs:lincoln-hs",
-        store=FileKeyStore(directory / "keystore", TEST_PASSPHRASE),
-        site=site,
-    )
-    issuer.publish()
-    return issuer
+    return TestIssuer.copied_from(issuer_store_dir, tmp_path_factory.mktemp("interop-issuer"))
 
 
 @pytest.fixture(name="project_ldp", scope="module")

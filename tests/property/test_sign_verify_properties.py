@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -36,8 +35,7 @@ from issuer.issuance import (
     sign_vc_jwt,
 )
 from keys.encoding import did_key_from_public_key
-from keys.store import FileKeyStore
-from tests.conftest import NOW, SPEC, TEST_PASSPHRASE, TestIssuer
+from tests.conftest import NOW, SPEC, TestIssuer
 from verifier.canonical import canonicalize_nquads, jcs, rdfc_1_0
 from verifier.verify import VerificationReport, verify_credential
 
@@ -94,16 +92,7 @@ class Signing:
 def fx_signing(issuer_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Signing:
     # As tests/conftest.py's function-scoped `issuer`, but built once: hypothesis runs many examples
     # per test call and a function-scoped fixture would not be reset between them anyway.
-    root = tmp_path_factory.mktemp("sign-verify-properties")
-    shutil.copytree(issuer_store_dir, root / "keystore")
-    site = root / "site"
-    site.mkdir()
-    issuer = TestIssuer(
-        did="did:web:badges.example.edu:orgs:lincoln-hs",
-        store=FileKeyStore(root / "keystore", TEST_PASSPHRASE),
-        site=site,
-    )
-    issuer.publish()
+    issuer = TestIssuer.copied_from(issuer_store_dir, tmp_path_factory.mktemp("sign-verify-properties"))
     signers = {algorithm: issuer.signer(algorithm) for algorithm in ("EdDSA", "RS256", "ES256")}
     return Signing(issuer=issuer, resolver=issuer.resolver(), signers=signers)
 
