@@ -12,6 +12,15 @@ IssuerError
   OrganisationNotFoundError  ORGANISATION_NOT_FOUND  no organisation with that slug
   OrganisationExistsError    ORGANISATION_EXISTS     the slug is taken already
   InvalidOrganisationError   INVALID_ORGANISATION    a malformed slug, an empty name or an unknown kind
+  AuthenticationRequiredError AUTHENTICATION_REQUIRED no valid session or API token, or wrong credentials
+  ForbiddenError             FORBIDDEN               signed in, but this role, grant or token scope does not allow it
+  NotFoundError              NOT_FOUND               no such submission, credential, person, job... in this organisation
+  InvalidStateError          INVALID_STATE           the action does not fit the current state (approving a declined submission)
+  InvalidRequestError        INVALID_REQUEST         a well-formed request whose content is wrong (unknown student, bad link)
+  InvalidUploadError         INVALID_UPLOAD          an evidence file of a type not accepted, or whose content is not its type
+  UploadTooLargeError        UPLOAD_TOO_LARGE        a file, or the files of one submission, over the size limit
+  InvalidCsvError            INVALID_CSV             a CSV file that cannot be read at all (encoding, header, size)
+  InvitationInvalidError     INVITATION_INVALID      an invitation link that is unknown, used, withdrawn or expired
 """
 
 from __future__ import annotations
@@ -80,3 +89,39 @@ class OrganisationExistsError(IssuerError):
 
 class InvalidOrganisationError(IssuerError):
     code: ClassVar[str] = "INVALID_ORGANISATION"
+
+
+class AuthenticationRequiredError(IssuerError):
+    code: ClassVar[str] = "AUTHENTICATION_REQUIRED"
+
+
+class ForbiddenError(IssuerError):
+    code: ClassVar[str] = "FORBIDDEN"
+
+
+class NotFoundError(IssuerError):
+    code: ClassVar[str] = "NOT_FOUND"
+
+
+class InvalidStateError(IssuerError):
+    code: ClassVar[str] = "INVALID_STATE"
+
+
+class InvalidRequestError(IssuerError):
+    code: ClassVar[str] = "INVALID_REQUEST"
+
+
+class InvalidUploadError(IssuerError):
+    code: ClassVar[str] = "INVALID_UPLOAD"
+
+
+class UploadTooLargeError(IssuerError):
+    code: ClassVar[str] = "UPLOAD_TOO_LARGE"
+
+
+class InvalidCsvError(IssuerError):
+    code: ClassVar[str] = "INVALID_CSV"
+
+
+class InvitationInvalidError(IssuerError):
+    code: ClassVar[str] = "INVITATION_INVALID"

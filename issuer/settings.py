@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL (default ``sqlite+aiosqlite:///<data_dir>/badges.db``);
             ``postgresql://`` and ``sqlite://`` get their async drivers.
         key_passphrase: the key stores' passphrase, from ``BADGES_KEY_PASSPHRASE``.
+        defs_dir: the ``badge_defs`` folder (``badges/*.yaml`` and ``published.lock.json``).
+        evidence_dir: where uploaded evidence files live (default ``<data_dir>/evidence``).
+        cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("key_passphrase", PASSPHRASE_ENV)
     )
+    defs_dir: Path = Path("badge_defs")
+    evidence_dir: Path | None = None
+    cookie_secure: bool = True
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:
@@ -66,6 +72,8 @@ class Settings(BaseSettings):
         self.base_url = self.base_url.rstrip("/")
         if self.keys_dir is None:
             self.keys_dir = self.data_dir / "keys"
+        if self.evidence_dir is None:
+            self.evidence_dir = self.data_dir / "evidence"
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'badges.db'}"
         return self

@@ -111,6 +111,23 @@ class BitstringStatusList:
             else:
                 self._bits[bit >> 3] &= ~mask & 0xFF
 
+    @classmethod
+    def from_bytes(cls, data: bytes, *, status_size: int = 1) -> BitstringStatusList:
+        """A list over the raw (uncompressed) bitstring ``data``, as :meth:`to_bytes` gives it.
+
+        Raises:
+            StatusListError: ``data`` is empty or ``status_size`` is not a positive integer.
+        """
+        status_list = cls(max(1, len(data) * 8 // max(1, status_size)), status_size=status_size)
+        if not data or len(data) * 8 % status_size:
+            raise StatusListError("a raw bitstring holds a whole number of entries")
+        status_list._bits = bytearray(data)
+        return status_list
+
+    def to_bytes(self) -> bytes:
+        """The raw bitstring (what an issuer stores between changes)."""
+        return bytes(self._bits)
+
     def encode(self) -> str:
         """Bitstring Generation Algorithm: ``"u"`` + base64url-no-pad(GZIP(bitstring)).
 

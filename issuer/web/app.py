@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, Router, get
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
-from issuer.db import create_engine, session_factory, upgrade
+from issuer.db import upgrade
+from issuer.services.catalogue import record_catalogue
+from issuer.services.context import build_services, utc_now
 from issuer.settings import Settings
+from issuer.web.api.session import SessionController
+from issuer.web.auth import authorize, public
+from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
 from issuer.web.public import PublicController
 
-__all__ = ["create_app"]
+__all__ = ["ROUTE_HANDLERS", "create_app"]
 
 
-@get("/healthz", summary="Ready once the database is migrated", tags=["service"], media_type=MediaType.JSON)
+@get(
+    "/healthz",
+    opt=public(),
+    summary="Ready once the database is migrated",
+    tags=["service"],
+    media_type=MediaType.JSON,
+)
 async def healthz(state: State) -> Any:
     """200 ``{"status": "ok"}`` once the migrations ran; 503 problem+json before."""
     if not state.get("ready", False):
@@ -25,31 +39,50 @@ async def healthz(state: State) -> Any:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings) -> Litestar:
+ROUTE_HANDLERS: list[Any] = [healthz, PublicController, SessionController]
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Litestar:
     """Build the application from ``settings`` (nothing is read from the environment here).
 
-    At start-up the database is migrated to the latest revision, then ``/healthz`` answers 200.
+    The badge catalogue is loaded first: an invalid definition stops the start with a
+    :class:`~issuer.errors.BadgeDefinitionError` naming the file and field. At start-up the database is
+    migrated and the catalogue recorded, then ``/healthz`` answers 200.
     """
-    engine = create_engine(settings.database_url)
+    services = build_services(settings, clock=clock)
 
     async def start(app: Litestar) -> None:
         await upgrade(settings.database_url)
+        async with services.sessions() as session:
+            await record_catalogue(session, services.catalog, now=services.clock())
         app.state.ready = True
 
     async def stop(app: Litestar) -> None:
-        await engine.dispose()
+        await services.engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, PublicController],
+        route_handlers=ROUTE_HANDLERS,
         on_startup=[start],
         on_shutdown=[stop],
-        state=State({"settings": settings, "sessions": session_factory(engine), "ready": False}),
+        guards=[authorize],
+        dependencies=dependencies(),
+        state=State(
+            {"settings": settings, "services": services, "sessions": services.sessions, "ready": False}
+        ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(
             title="Mastery Badges issuer",
             version="0.1.0",
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
+            # The OpenAPI document is public like the rest of the documentation.
+            openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(type="apiKey", name="mb_session", security_scheme_in="cookie"),
+                    "token": SecurityScheme(type="http", scheme="bearer", description="API token mbt_…"),
+                }
+            ),
         ),
         debug=False,
     )

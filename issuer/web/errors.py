@@ -36,6 +36,15 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "ORGANISATION_NOT_FOUND": 404,
     "ORGANISATION_EXISTS": 409,
     "INVALID_ORGANISATION": 422,
+    "AUTHENTICATION_REQUIRED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "INVALID_STATE": 409,
+    "INVALID_REQUEST": 422,
+    "INVALID_UPLOAD": 415,
+    "UPLOAD_TOO_LARGE": 413,
+    "INVALID_CSV": 422,
+    "INVITATION_INVALID": 410,
 }
 """HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
 

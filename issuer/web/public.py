@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from issuer.db import Organisation, get_organisation
 from issuer.organisations import profile_document
 from issuer.settings import Settings
+from issuer.web.auth import public
 from keys.publish import did_document, jwks
 from keys.store import KeyRecord, read_index
 
@@ -46,21 +47,21 @@ class PublicController(Controller):
     path = "/orgs/{slug:str}"
     tags = ["public"]  # noqa: RUF012 - litestar's own attribute type
 
-    @get("/did.json", summary="The organisation's DID document (did:web)")
+    @get("/did.json", opt=public(), summary="The organisation's DID document (did:web)")
     async def did_json(self, state: State, slug: FromPath[str]) -> Response[dict[str, Any]]:
         """The DID document listing the organisation's published keys under ``assertionMethod``."""
         organisation = await _organisation(state, slug)
         records = _published(state.settings, organisation.slug)
         return _document(did_document(organisation.did, records), DID_JSON)
 
-    @get("/jwks.json", summary="The organisation's public keys as a JWKS")
+    @get("/jwks.json", opt=public(), summary="The organisation's public keys as a JWKS")
     async def jwks_json(self, state: State, slug: FromPath[str]) -> Response[dict[str, Any]]:
         """The JSON Web Key Set, each ``kid`` the DID URL of the key."""
         organisation = await _organisation(state, slug)
         records = _published(state.settings, organisation.slug)
         return _document(dict(jwks(records, did=organisation.did)), "application/jwk-set+json")
 
-    @get("/profile", summary="The organisation's Open Badges 3.0 Profile")
+    @get("/profile", opt=public(), summary="The organisation's Open Badges 3.0 Profile")
     async def profile(self, state: State, slug: FromPath[str]) -> Response[dict[str, Any]]:
         """The issuer ``Profile`` (JSON-LD): its id is the organisation's DID."""
         organisation = await _organisation(state, slug)

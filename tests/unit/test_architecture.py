@@ -54,6 +54,7 @@ EXTRA: dict[str, set[str]] = {
     "issuer.db": {"sqlalchemy", "sqlmodel", "alembic", "advanced_alchemy", "aiosqlite", "asyncpg"},
     "issuer.services": {"sqlalchemy", "sqlmodel"},
     "issuer.settings": {"pydantic_settings"},
+    "issuer.accounts": {"argon2"},
 }
 FIRST_PARTY: dict[str, set[str]] = {
     "keys": {"keys"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from issuer.db.models import Organisation
+from issuer.db.models import Organisation  # every table: models.py defines them all on one metadata
 
 # The metadata autogenerate compares against (`alembic revision --autogenerate`).
 target_metadata = Organisation.metadata

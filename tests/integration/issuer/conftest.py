@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -15,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from issuer.organisations import organisation_did
 from issuer.settings import Settings
-from tests.conftest import NOW, TEST_PASSPHRASE, require_in_ci
+from tests.conftest import BADGE_DEFS, NOW, TEST_PASSPHRASE, require_in_ci
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
     from issuer.db import Organisation
+    from issuer.db.models import Person
+    from issuer.services.context import Services
 
 POSTGRES_ENV = "ISSUER_TEST_POSTGRES_URL"
 BASE_URL = "https://badges.example.edu"
@@ -84,6 +87,8 @@ def fx_settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         key_passphrase=TEST_PASSPHRASE,
+        defs_dir=BADGE_DEFS,
+        cookie_secure=False,  # the test client speaks http to the app
     )
 
 
@@ -91,7 +96,7 @@ def fx_settings(database_url: str, tmp_path: Path) -> Settings:
 def fx_app(settings: Settings) -> Litestar:
     from issuer.web import create_app  # imports SQLAlchemy's asyncio layer: after the greenlet check
 
-    return create_app(settings)
+    return create_app(settings, clock=lambda: NOW)
 
 
 @pytest.fixture(name="client")
@@ -121,3 +126,103 @@ async def fx_organisation(settings: Settings, issuer_store_dir: Path) -> Organis
             )
     finally:
         await engine.dispose()
+
+
+PASSWORD = "correct horse battery staple"  # test-only
+# Each person: (organisation, role, e-mail).
+ROLE_PEOPLE = {
+    "admin": ("lincoln-hs", "admin", "admin@lincoln.example.edu"),
+    "teacher": ("lincoln-hs", "teacher", "teacher@lincoln.example.edu"),
+    "supervisor": ("lincoln-hs", "supervisor", "mentor@acme-welding.example.com"),
+    "student": ("lincoln-hs", "student", "ana@students.example.edu"),
+    "student2": ("lincoln-hs", "student", "ben@students.example.edu"),
+    "other_teacher": ("riverside-hs", "teacher", "teacher@riverside.example.edu"),
+    "other_admin": ("riverside-hs", "admin", "admin@riverside.example.edu"),
+    "other_student": ("riverside-hs", "student", "cy@riverside.example.edu"),
+    "registrar": ("riverbend-cc", "registrar", "registrar@riverbend.example.edu"),
+}
+
+
+@dataclass
+class World:
+    """Three organisations and one person per role, signed in: ``world.headers("teacher")``.
+
+    lincoln-hs (a school) and riverside-hs (another school) share a copy of the test keys; riverbend-cc
+    is a college with a registrar. The supervisor may attest weld-smaw-3f and workplace-communication
+    for the student (ana), not for student2 (ben).
+    """
+
+    client: AsyncTestClient[Litestar]
+    services: Services
+    organisations: dict[str, Organisation]
+    people: dict[str, Person]
+    sessions: dict[str, tuple[str, str]]  # name -> (cookie token, CSRF token)
+
+    def headers(self, name: str | None) -> dict[str, str]:
+        """Request headers for that person's session (cookie and CSRF token); None: anonymous."""
+        if name is None:
+            return {}
+        cookie, csrf = self.sessions[name]
+        return {"Cookie": f"mb_session={cookie}", "X-CSRF-Token": csrf}
+
+    def person_id(self, name: str) -> str:
+        return str(self.people[name].id)
+
+
+async def build_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:
+    from issuer.db import create_organisation
+    from issuer.db.models import SupervisorGrant
+    from issuer.services.people import add_member, open_session_for
+
+    services: Services = client.app.state.services
+    organisations: dict[str, Organisation] = {}
+    async with services.sessions() as session:
+        for slug, name, kind in (
+            ("lincoln-hs", "Lincoln High School", "school"),
+            ("riverside-hs", "Riverside High School", "school"),
+            ("riverbend-cc", "Riverbend Community College", "college"),
+        ):
+            shutil.copytree(issuer_store_dir, settings.org_keys_dir(slug))
+            organisations[slug] = await create_organisation(
+                session,
+                slug=slug,
+                name=name,
+                kind=kind,
+                did=organisation_did(settings.base_url, slug),
+                now=NOW,
+            )
+        people: dict[str, Person] = {}
+        for name, (slug, role, email) in ROLE_PEOPLE.items():
+            people[name], _ = await add_member(
+                session,
+                organisation=organisations[slug],
+                email=email,
+                display_name=name.replace("_", " ").title(),
+                role=role,
+                # argon2 costs ~0.2 s a hash here: only the people the sign-in tests use get a password.
+                password=PASSWORD if name in ("teacher", "student") else None,
+                now=NOW,
+                actor=None,
+            )
+        for badge in ("weld-smaw-3f", "workplace-communication"):
+            session.add(
+                SupervisorGrant(
+                    organisation_id=organisations["lincoln-hs"].id,
+                    supervisor_id=people["supervisor"].id,
+                    student_id=people["student"].id,
+                    badge_slug=badge,
+                    granted_by_id=people["teacher"].id,
+                    created_at=NOW,
+                )
+            )
+        await session.commit()
+        sessions: dict[str, tuple[str, str]] = {}
+        for name, person in people.items():
+            token, web_session = await open_session_for(session, person=person, now=NOW)
+            sessions[name] = (token, web_session.csrf_token)
+    return World(client, services, organisations, people, sessions)
+
+
+@pytest.fixture(name="world")
+async def fx_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:
+    return await build_world(client, settings, issuer_store_dir)

@@ -1,0 +1,381 @@
+"""People, their roles, browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from issuer.accounts import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    new_token,
+    password_needs_rehash,
+    token_digest,
+    verify_password,
+)
+from issuer.db.models import ApiToken, Membership, Organisation, Person, WebSession
+from issuer.errors import AuthenticationRequiredError, ForbiddenError, InvalidRequestError, NotFoundError
+from issuer.roles import ROLES, SCOPES, Principal
+from issuer.services.audit import record_event
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+__all__ = [
+    "SESSION_TTL",
+    "add_member",
+    "check_password_rules",
+    "create_api_token",
+    "ensure_person",
+    "find_person",
+    "list_api_tokens",
+    "list_members",
+    "login",
+    "logout",
+    "normalize_email",
+    "open_session_for",
+    "principal_for",
+    "resolve_api_token",
+    "resolve_session",
+    "revoke_api_token",
+]
+
+SESSION_TTL: Final = timedelta(hours=12)
+API_TOKEN_PREFIX: Final = "mbt"  # noqa: S105 - a prefix, not a secret
+SESSION_PREFIX: Final = "mbs"
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    """The e-mail address as stored: trimmed, lower-case.
+
+    Raises:
+        InvalidRequestError: not an e-mail address.
+    """
+    address = email.strip().lower()
+    if len(address) > 254 or not _EMAIL.match(address):
+        raise InvalidRequestError(f"email {email[:80]!r} is not an e-mail address")
+    return address
+
+
+def check_password_rules(password: str) -> None:
+    """Long enough to resist guessing (NIST SP 800-63B: length, not composition rules).
+
+    Raises:
+        InvalidRequestError: shorter than 12 characters, or longer than 1,000.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH or len(password) > 1000:
+        raise InvalidRequestError(f"password: use {MIN_PASSWORD_LENGTH} to 1,000 characters")
+
+
+async def find_person(session: AsyncSession, email: str) -> Person | None:
+    """The person with that e-mail address, if any."""
+    result = await session.execute(select(Person).where(Person.email == normalize_email(email)))
+    return result.scalar_one_or_none()
+
+
+async def ensure_person(
+    session: AsyncSession,
+    *,
+    email: str,
+    display_name: str,
+    now: datetime,
+    password: str | None = None,
+    is_minor: bool = False,
+) -> Person:
+    """The person with that e-mail, created (without committing) when new; a given password is set."""
+    if not display_name.strip() or len(display_name) > 200:
+        raise InvalidRequestError("display_name: must be 1-200 characters")
+    if password is not None:
+        check_password_rules(password)
+    person = await find_person(session, email)
+    if person is None:
+        person = Person(
+            email=normalize_email(email), display_name=display_name.strip(), is_minor=is_minor, created_at=now
+        )
+        session.add(person)
+    if password is not None:
+        person.password_hash = hash_password(password)
+    await session.flush()
+    return person
+
+
+async def add_member(
+    session: AsyncSession,
+    *,
+    organisation: Organisation,
+    email: str,
+    display_name: str,
+    role: str,
+    now: datetime,
+    actor: Principal | None,
+    password: str | None = None,
+    is_minor: bool = False,
+) -> tuple[Person, Membership]:
+    """Give someone a role in an organisation (creating their account if new) and commit.
+
+    Raises:
+        InvalidRequestError: unknown role, bad e-mail, short password, or the role is held already.
+    """
+    if role not in ROLES:
+        raise InvalidRequestError(f"role {role[:40]!r}: choose one of {', '.join(ROLES)}")
+    person = await ensure_person(
+        session, email=email, display_name=display_name, now=now, password=password, is_minor=is_minor
+    )
+    membership = Membership(organisation_id=organisation.id, person_id=person.id, role=role, created_at=now)
+    session.add(membership)
+    record_event(
+        session,
+        actor=actor,
+        action="member.add",
+        subject_type="person",
+        subject_id=person.id,
+        organisation_id=organisation.id,
+        detail={"role": role},
+        at=now,
+    )
+    try:
+        await session.commit()
+    except IntegrityError as err:
+        await session.rollback()
+        raise InvalidRequestError(f"{person.email} is already a {role} of {organisation.slug}") from err
+    return person, membership
+
+
+async def list_members(session: AsyncSession, organisation_id: uuid.UUID) -> list[tuple[Person, Membership]]:
+    """Everyone with a role in the organisation, by name."""
+    result = await session.execute(
+        select(Person, Membership)
+        .join(Membership, Membership.person_id == Person.id)  # type: ignore[arg-type]
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(Person.display_name, Membership.role)
+    )
+    return [(person, membership) for person, membership in result.all()]
+
+
+async def principal_for(
+    session: AsyncSession,
+    person: Person,
+    *,
+    via: Literal["session", "token", "cli"],
+    scopes: frozenset[str] | None = None,
+    token_organisation: uuid.UUID | None = None,
+) -> Principal:
+    """The person with their roles, as loaded now (a removed role stops working at the next request)."""
+    result = await session.execute(select(Membership).where(Membership.person_id == person.id))
+    roles: dict[uuid.UUID, set[str]] = {}
+    for membership in result.scalars():
+        roles.setdefault(membership.organisation_id, set()).add(membership.role)
+    return Principal(
+        person_id=person.id,
+        display_name=person.display_name,
+        roles={org: frozenset(held) for org, held in roles.items()},
+        scopes=scopes,
+        token_organisation=token_organisation,
+        via=via,
+    )
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, now: datetime
+) -> tuple[str, WebSession, Person]:
+    """Check an e-mail and password and open a session; returns the cookie token (shown once).
+
+    Raises:
+        AuthenticationRequiredError: the same message whether the e-mail or the password is wrong.
+    """
+    try:
+        person = await find_person(session, email)
+    except InvalidRequestError:
+        person = None
+    if not verify_password(person.password_hash if person else None, password) or person is None:
+        raise AuthenticationRequiredError("wrong e-mail or password")
+    if person.password_hash and password_needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+    token = new_token(SESSION_PREFIX)
+    web_session = WebSession(
+        person_id=person.id,
+        token_hash=token_digest(token),
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + SESSION_TTL,
+    )
+    session.add(web_session)
+    record_event(
+        session, actor=None, action="auth.login", subject_type="person", subject_id=person.id, at=now
+    )
+    await session.commit()
+    return token, web_session, person
+
+
+async def open_session_for(session: AsyncSession, *, person: Person, now: datetime) -> tuple[str, WebSession]:
+    """A session for someone already identified another way (an invitation link); commits."""
+    token = new_token(SESSION_PREFIX)
+    web_session = WebSession(
+        person_id=person.id,
+        token_hash=token_digest(token),
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + SESSION_TTL,
+    )
+    session.add(web_session)
+    await session.commit()
+    return token, web_session
+
+
+async def resolve_session(
+    session: AsyncSession, token: str, *, now: datetime
+) -> tuple[Principal, WebSession] | None:
+    """The principal of a session cookie, or None when unknown or expired."""
+    result = await session.execute(
+        select(WebSession, Person)
+        .join(Person, Person.id == WebSession.person_id)  # type: ignore[arg-type]
+        .where(WebSession.token_hash == token_digest(token))
+    )
+    row = result.one_or_none()
+    if row is None or _aware(row[0].expires_at) <= now:
+        return None
+    web_session, person = row
+    return await principal_for(session, person, via="session"), web_session
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    """End the session of that cookie (nothing happens for an unknown one)."""
+    result = await session.execute(select(WebSession).where(WebSession.token_hash == token_digest(token)))
+    web_session = result.scalar_one_or_none()
+    if web_session is not None:
+        await session.delete(web_session)
+        await session.commit()
+
+
+async def create_api_token(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    name: str,
+    scopes: Sequence[str],
+    now: datetime,
+    organisation_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[str, ApiToken]:
+    """A scoped token for the principal's scripts; returns the secret (shown once) and its record.
+
+    A token cannot give more than its person has: it acts with the person's roles, within its scopes.
+
+    Raises:
+        InvalidRequestError: unknown scope, no scope, empty name, expiry in the past.
+        ForbiddenError: an API token asked for another token, or an organisation the person is not in.
+    """
+    if principal.person_id is None or principal.via != "session":
+        raise ForbiddenError("API tokens are created from a signed-in session, not with another token")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidRequestError(
+            f"scopes: unknown {', '.join(unknown)}; choose from {', '.join(SCOPES)}"
+            if unknown
+            else f"scopes: give at least one of {', '.join(SCOPES)}"
+        )
+    if not name.strip() or len(name) > 100:
+        raise InvalidRequestError("name: must be 1-100 characters")
+    if expires_at is not None and _aware(expires_at) <= now:
+        raise InvalidRequestError("expires_at: must be in the future")
+    if organisation_id is not None and not principal.roles_in(organisation_id):
+        raise ForbiddenError("you hold no role in that organisation")
+    token = new_token(API_TOKEN_PREFIX)
+    record = ApiToken(
+        person_id=principal.person_id,
+        organisation_id=organisation_id,
+        name=name.strip(),
+        token_hash=token_digest(token),
+        scopes=sorted(set(scopes)),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(record)
+    record_event(
+        session,
+        actor=principal,
+        action="token.create",
+        subject_type="api_token",
+        subject_id=record.id,
+        organisation_id=organisation_id,
+        detail={"scopes": record.scopes},
+        at=now,
+    )
+    await session.commit()
+    return token, record
+
+
+async def resolve_api_token(session: AsyncSession, token: str, *, now: datetime) -> Principal | None:
+    """The principal of a bearer token, or None when unknown, revoked or expired."""
+    result = await session.execute(
+        select(ApiToken, Person)
+        .join(Person, Person.id == ApiToken.person_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == token_digest(token))
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    record, person = row
+    if record.revoked_at is not None or (record.expires_at is not None and _aware(record.expires_at) <= now):
+        return None
+    # One write a minute at most: "last used" is for the owner's list, not a request log.
+    if record.last_used_at is None or now - _aware(record.last_used_at) > timedelta(minutes=1):
+        record.last_used_at = now
+        await session.commit()
+    return await principal_for(
+        session,
+        person,
+        via="token",
+        scopes=frozenset(record.scopes),
+        token_organisation=record.organisation_id,
+    )
+
+
+async def list_api_tokens(session: AsyncSession, person_id: uuid.UUID) -> list[ApiToken]:
+    """A person's tokens (never their secrets), newest first."""
+    result = await session.execute(
+        select(ApiToken).where(ApiToken.person_id == person_id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
+    )
+    return list(result.scalars())
+
+
+async def revoke_api_token(
+    session: AsyncSession, principal: Principal, token_id: uuid.UUID, *, now: datetime
+) -> ApiToken:
+    """Withdraw one of the principal's own tokens and commit.
+
+    Raises:
+        NotFoundError: no such token of this person.
+    """
+    record = await session.get(ApiToken, token_id)
+    if record is None or record.person_id != principal.person_id:
+        raise NotFoundError("no such API token")
+    if record.revoked_at is None:
+        record.revoked_at = now
+        record_event(
+            session,
+            actor=principal,
+            action="token.revoke",
+            subject_type="api_token",
+            subject_id=record.id,
+            organisation_id=record.organisation_id,
+            at=now,
+        )
+        await session.commit()
+    return record
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive (in UTC, as written).
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,128 @@
+"""Who may call what: one guard on every route, reading the route's declared :class:`Access`.
+
+Every route handler declares its access rule in ``opt={"access": ...}`` with :func:`public`,
+:func:`signed_in` or :func:`org_roles`; a route without one is refused (fail closed), and
+``tests/integration/issuer/test_authorization.py`` checks that every route has one.
+
+A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
+``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any, Final
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from issuer.db import Organisation, get_organisation
+from issuer.errors import AuthenticationRequiredError, ForbiddenError
+from issuer.roles import Principal
+from issuer.services.context import Services
+from issuer.services.people import resolve_api_token, resolve_session
+
+__all__ = ["SESSION_COOKIE", "Access", "authorize", "org_roles", "public", "signed_in"]
+
+SESSION_COOKIE: Final = "mb_session"
+CSRF_HEADER: Final = "x-csrf-token"
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's rule.
+
+    Attributes:
+        public: anyone, signed in or not.
+        roles: with ``org``: the roles (any of them) needed in the organisation named by the ``slug``
+            path parameter; None: any signed-in person (the handler limits them to their own data).
+        scope: the API token scope the route needs (sessions have every scope).
+    """
+
+    public: bool = False
+    roles: frozenset[str] | None = None
+    scope: str | None = None
+
+
+def public() -> dict[str, Any]:
+    """Open to anyone (published documents, health, sign-in)."""
+    return {"access": Access(public=True)}
+
+
+def signed_in(scope: str | None = None) -> dict[str, Any]:
+    """Any signed-in person, acting on their own things."""
+    return {"access": Access(scope=scope)}
+
+
+def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
+    """One of ``roles`` in the organisation of the ``{slug}`` path parameter."""
+    return {"access": Access(roles=frozenset(roles), scope=scope)}
+
+
+async def _authenticate(
+    connection: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal | None:
+    now = services.clock()
+    authorization = connection.headers.get("authorization", "")
+    async with services.sessions() as session:
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AuthenticationRequiredError("Authorization: use 'Bearer <API token>'")
+            principal = await resolve_api_token(session, token.strip(), now=now)
+            if principal is None:
+                raise AuthenticationRequiredError("the API token is unknown, withdrawn or expired")
+            return principal
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return None
+        found = await resolve_session(session, cookie, now=now)
+        if found is None:
+            raise AuthenticationRequiredError("the session has ended: sign in again")
+        principal, web_session = found
+        if connection.scope.get("method", "GET") not in _SAFE_METHODS:
+            sent = connection.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
+                raise ForbiddenError(f"send the session's CSRF token in the {CSRF_HEADER} header")
+        return principal
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The guard of every route: authenticate, then check the route's :class:`Access`.
+
+    Leaves ``principal`` (and, for organisation routes, ``organisation`` and ``roles``) in
+    ``connection.state`` for the handlers' dependencies.
+
+    Raises:
+        AuthenticationRequiredError: 401, no (valid) session or token.
+        ForbiddenError: 403, missing role, scope or CSRF token; or the route declares no rule.
+        OrganisationNotFoundError: 404, the organisation in the path does not exist.
+    """
+    access = handler.opt.get("access")
+    if not isinstance(access, Access):
+        raise ForbiddenError("this endpoint declares no access rule")
+    if access.public:
+        return
+    services: Services = connection.app.state.services
+    principal = await _authenticate(connection, services)
+    if principal is None:
+        raise AuthenticationRequiredError("sign in, or send an API token")
+    if not principal.has_scope(access.scope):
+        raise ForbiddenError(f"the API token lacks the scope {access.scope!r}")
+    connection.state.principal = principal
+    if access.roles is None:
+        return
+    slug = connection.path_params.get("slug")
+    if not isinstance(slug, str):
+        raise ForbiddenError("this endpoint names no organisation")
+    async with services.sessions() as session:
+        organisation: Organisation = await get_organisation(session, slug)
+    held = principal.roles_in(organisation.id) & access.roles
+    if not held:
+        raise ForbiddenError(
+            f"this needs the role {' or '.join(sorted(access.roles))} in {organisation.slug}"
+        )
+    connection.state.organisation = organisation
+    connection.state.roles = held
