@@ -21,6 +21,7 @@ from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
 from issuer.web.public import PublicController
+from issuer.web.status import StatusListController
 
 __all__ = ["ROUTE_HANDLERS", "create_app"]
 
@@ -39,7 +40,7 @@ async def healthz(state: State) -> Any:
     return {"status": "ok"}
 
 
-ROUTE_HANDLERS: list[Any] = [healthz, PublicController, SessionController]
+ROUTE_HANDLERS: list[Any] = [healthz, PublicController, StatusListController, SessionController]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Litestar:

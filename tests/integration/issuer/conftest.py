@@ -7,9 +7,10 @@ import importlib.util
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import anyio.from_thread
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -17,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from issuer.organisations import organisation_did
 from issuer.settings import Settings
 from tests.conftest import BADGE_DEFS, NOW, TEST_PASSPHRASE, require_in_ci
+from verifier.errors import RetrievalError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -128,6 +130,24 @@ async def fx_organisation(settings: Settings, issuer_store_dir: Path) -> Organis
         await engine.dispose()
 
 
+class AppFetcher:
+    """A verifier Fetcher that asks the ASGI app under test: no network. It runs in a worker thread
+    (verification is sync) and hands each request back to the test's event loop."""
+
+    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+        self.client = client
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str) -> bytes:
+        if not url.startswith(BASE_URL + "/"):
+            raise RetrievalError(f"{url}: not served by the app under test")
+        self.fetched.append(url)
+        response = anyio.from_thread.run(self.client.get, url.removeprefix(BASE_URL))
+        if response.status_code != 200:
+            raise RetrievalError(f"{url}: HTTP {response.status_code}")
+        return response.content
+
+
 PASSWORD = "correct horse battery staple"  # test-only
 # Each person: (organisation, role, e-mail).
 ROLE_PEOPLE = {
@@ -170,11 +190,15 @@ class World:
 
 
 async def build_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:
-    from issuer.db import create_organisation
+    # The app's engine belongs to the app's event loop (asyncpg connections cannot cross loops): the
+    # test side gets the same services over its own engine.
+    from issuer.db import create_engine as new_engine
+    from issuer.db import create_organisation, session_factory
     from issuer.db.models import SupervisorGrant
     from issuer.services.people import add_member, open_session_for
 
-    services: Services = client.app.state.services
+    engine = new_engine(settings.database_url)
+    services = replace(client.app.state.services, engine=engine, sessions=session_factory(engine))
     organisations: dict[str, Organisation] = {}
     async with services.sessions() as session:
         for slug, name, kind in (
@@ -224,5 +248,11 @@ async def build_world(client: AsyncTestClient[Litestar], settings: Settings, iss
 
 
 @pytest.fixture(name="world")
-async def fx_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:
-    return await build_world(client, settings, issuer_store_dir)
+async def fx_world(
+    client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path
+) -> AsyncIterator[World]:
+    world = await build_world(client, settings, issuer_store_dir)
+    try:
+        yield world
+    finally:
+        await world.services.engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import anyio.from_thread
 import anyio.to_thread
 import pytest
 
@@ -13,8 +12,7 @@ from issuer.issuance import Award, IssuerProfile, build_credential, sign_data_in
 from keys.encoding import did_web_to_url
 from keys.store import FileKeyStore
 from tests.conftest import NOW, TEST_PASSPHRASE
-from tests.integration.issuer.conftest import BASE_URL
-from verifier.errors import RetrievalError
+from tests.integration.issuer.conftest import BASE_URL, AppFetcher
 from verifier.resolve import Resolver
 from verifier.verify import verify_credential
 
@@ -27,24 +25,6 @@ if TYPE_CHECKING:
     from issuer.settings import Settings
 
 pytestmark = pytest.mark.anyio
-
-
-class AppFetcher:
-    """A verifier Fetcher that asks the ASGI app under test: no network. It runs in a worker thread
-    (verification is sync) and hands each request back to the test's event loop."""
-
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
-        self.client = client
-        self.fetched: list[str] = []
-
-    def fetch(self, url: str) -> bytes:
-        if not url.startswith(BASE_URL + "/"):
-            raise RetrievalError(f"{url}: not served by the app under test")
-        self.fetched.append(url)
-        response = anyio.from_thread.run(self.client.get, url.removeprefix(BASE_URL))
-        if response.status_code != 200:
-            raise RetrievalError(f"{url}: HTTP {response.status_code}")
-        return response.content
 
 
 def _credential(catalog: BadgeCatalog, organisation: Organisation) -> dict[str, Any]:
