@@ -83,6 +83,16 @@ class IssuerProfile:
     email: str | None = None
 
 
+def award_key(definition: BadgeDefinition, *, level: int, student: str) -> str:
+    """The idempotency key of an award: hex SHA-256 of ``<slug>@<version>|<level>|<student>``.
+
+    ``student`` is the learner's normalised e-mail address (lower case) or DID. The same award asked
+    twice (a re-run CSV, the same row in another file, a double click) gives the same key, and the
+    service holds a key once per organisation; another version, level or learner gives another key.
+    """
+    return hashlib.sha256(f"{definition.lock_key}|{level}|{student}".encode()).hexdigest()
+
+
 def identity_hash(identifier: str, salt: str) -> str:
     """OB 3.0 «B.7» IdentityHash: ``sha256$`` + hex SHA-256 of identifier ‖ salt (no separator)."""
     return "sha256$" + hashlib.sha256((identifier + salt).encode("utf-8")).hexdigest()

@@ -4,7 +4,6 @@ store the signed texts verbatim. Used by approvals, direct awards and bulk award
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import secrets
 import uuid
@@ -20,6 +19,7 @@ from issuer.issuance import (
     Award,
     EvidenceItem,
     IssuerProfile,
+    award_key,
     build_credential,
     sign_data_integrity,
     sign_vc_jwt,
@@ -34,21 +34,10 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from issuer.definitions import BadgeDefinition
     from issuer.roles import Principal
     from issuer.services.context import Services
 
-__all__ = ["AttesterInfo", "award_key", "find_award", "issue_credential", "recipient_of", "sign_credential"]
-
-
-def award_key(definition: BadgeDefinition, *, level: int, student: str) -> str:
-    """The idempotency key of an award: SHA-256 of ``slug@version|level|student``.
-
-    ``student`` is the learner's e-mail address as stored (lower case). The same award asked twice, by
-    a re-run CSV or a double click, maps to the same key, and the database holds a key once.
-    """
-    text = f"{definition.slug}@{definition.version}|{level}|{student}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+__all__ = ["AttesterInfo", "find_award", "issue_credential", "recipient_of", "sign_credential"]
 
 
 def recipient_of(student: Person) -> str:
