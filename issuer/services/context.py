@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from issuer.db import create_engine, session_factory
 from issuer.definitions import BadgeCatalog, load_catalog
+from issuer.evidence_store import EvidenceStore
 from issuer.keyring import KeyRing
 from issuer.settings import Settings
 
@@ -35,6 +36,7 @@ class Services:
         sessions: opens database sessions.
         catalog: the badge definitions from ``badge_defs/`` (validated against the publication lock).
         keyring: unlocked signers per organisation.
+        evidence: the evidence files (``settings.evidence_dir``).
         clock: returns the current time (timezone-aware).
     """
 
@@ -43,6 +45,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     catalog: BadgeCatalog
     keyring: KeyRing
+    evidence: EvidenceStore
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def status_list_url(self, slug: str, purpose: str, number: int) -> str:
@@ -66,5 +69,6 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] = utc_no
         sessions=session_factory(engine),
         catalog=catalog,
         keyring=KeyRing(settings.org_keys_dir, passphrase),
+        evidence=EvidenceStore(settings.evidence_dir or settings.data_dir / "evidence"),
         clock=clock,
     )
