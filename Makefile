@@ -7,11 +7,12 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help env test lint typecheck check bench demo interop-deps clean
+.PHONY: help env test lint typecheck check bench demo tour interop-deps clean
 
 help:
 	@echo "make test    run the whole test suite (creates .venv from uv.lock)"
-	@echo "make demo    a guided tour: keys, issue, verify (the service demo comes with the web service)"
+	@echo "make demo    the service with demo data on SQLite (http://127.0.0.1:8000)"
+	@echo "make tour    a guided tour of the command line: keys, issue, verify, credit"
 	@echo "make check   lint + type checks"
 	@echo "make bench   print throughput figures"
 
@@ -43,7 +44,12 @@ check: lint typecheck
 bench: env
 	$(UV) run --no-sync python -m bench
 
+# The service on SQLite with demo data, at http://127.0.0.1:8000 (DEMO_ARGS="--port 9000" to change).
 demo: env
+	$(UV) run --no-sync badges demo $(DEMO_ARGS)
+
+# The five-minute tour of the command line: keys, issue, verify, credit.
+tour: env
 	bash scripts/demo_tour.sh
 
 clean:

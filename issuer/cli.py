@@ -394,6 +394,33 @@ def serve(
     run(settings, host=host, port=port)
 
 
+@app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Folder for the demo database, keys and evidence.")
+    ] = Path("demo-data"),
+) -> None:
+    """Run the service on SQLite with demo organisations, people, badges and submissions; print the logins."""
+    try:
+        from issuer.services.demo import DEMO_PASSWORD, demo_settings, seed_demo
+        from issuer.web.serve import serve as run
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    settings = demo_settings(data_dir, host=host, port=port)
+    try:
+        logins = asyncio.run(seed_demo(settings))
+    except (IssuerError, KeysError) as err:
+        raise _fail(getattr(err, "detail", None) or str(err)) from err
+    print(f"Mastery Badges demo: {settings.base_url}  (data in {data_dir}/)")
+    print(f"  API documentation: {settings.base_url}/schema/openapi.json")
+    print(f"  sign in: POST {settings.base_url}/api/session with one of these (password {DEMO_PASSWORD!r}):")
+    for login in logins:
+        print(f"    {login.role:<10} {login.organisation:<13} {login.email}")
+    run(settings, host=host, port=port)
+
+
 @org_app.command("create")
 def org_create(
     slug: Annotated[str, typer.Argument(help="URL and DID path segment, e.g. lincoln-hs.")],
