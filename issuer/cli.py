@@ -388,10 +388,21 @@ def serve(
     """Run the issuer service (settings from ISSUER_* variables; migrations run at start-up)."""
     settings = _settings()
     try:
+        from issuer.web.serve import prepare
         from issuer.web.serve import serve as run
     except ImportError as err:
         raise _fail(ISSUER_EXTRA) from err
+    try:
+        # Before listening: an invalid badge definition or database stops here, with its message.
+        asyncio.run(prepare(settings))
+    except IssuerError as err:
+        raise _fail(_problems(err)) from err
     run(settings, host=host, port=port)
+
+
+def _problems(err: IssuerError) -> str:
+    problems = getattr(err, "problems", ())
+    return err.detail + "".join(f"\n  {problem}" for problem in problems if problem not in err.detail)
 
 
 @app.command("demo")

@@ -40,7 +40,7 @@ async def test_migrations_match_the_models(database_url: str) -> None:
 async def test_migrations_make_the_audit_log_append_only(database_url: str) -> None:
     await upgrade(database_url)
     engine = create_engine(database_url)
-    table = AuditEvent.__table__
+    table = AuditEvent.metadata.tables["audit_event"]
     try:
         async with engine.begin() as connection:
             await connection.execute(
