@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -26,8 +27,13 @@ __all__ = [
 MIN_PASSWORD_LENGTH: Final = 12
 # argon2-cffi's defaults are RFC 9106's second recommendation (argon2id, 64 MiB, 3 passes).
 _HASHER: Final = PasswordHasher()
-# Compared against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
-_DUMMY_HASH: Final = _HASHER.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Compared against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong
+    # password; made on first use, not at import (an argon2 hash costs ~0.2 s).
+    return _HASHER.hash("not a password of anyone")
 
 
 def hash_password(password: str) -> str:
@@ -38,7 +44,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; ``None`` (no password set) never matches, in the same time."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from issuer.db.models import BadgeVersion
 from issuer.definitions import BadgeDefinition, parse_definition
 from issuer.errors import BadgeDefinitionError, BadgeNotFoundError
+from issuer.services.audit import record_event
 
 if TYPE_CHECKING:
     import uuid
@@ -22,8 +23,16 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from issuer.definitions import BadgeCatalog
+    from issuer.roles import Principal
 
-__all__ = ["definition_of", "offered_badge", "record_catalogue"]
+__all__ = [
+    "add_definition",
+    "definition_of",
+    "offered_badge",
+    "offered_badges",
+    "record_catalogue",
+    "stored_form",
+]
 
 _PARSED: dict[str, BadgeDefinition] = {}  # by content hash: a stored definition never changes
 
@@ -117,3 +126,95 @@ async def offered_badge(
     if row is None:
         raise BadgeNotFoundError(f"no badge {slug[:100]!r} is offered here")
     return definition_of(row), row
+
+
+async def add_definition(
+    session: AsyncSession,
+    catalog: BadgeCatalog,
+    *,
+    organisation_id: uuid.UUID,
+    slug: str,
+    data: object,
+    actor: Principal,
+    now: datetime,
+) -> tuple[BadgeVersion, bool]:
+    """Offer an organisation's own badge definition (validated like a file); commit.
+
+    The same content again is accepted and changes nothing (returns ``created=False``). A new version
+    must have a higher number than the organisation's last one; a consortium slug cannot be taken.
+
+    Raises:
+        BadgeDefinitionError: invalid definition (one problem per field), a consortium slug, a version
+            not above the last one, or another content under an existing version.
+    """
+    source = f"definition {slug[:100]!r}"
+    definition = parse_definition(data, slug=slug, source=source)
+    if slug in catalog:
+        raise BadgeDefinitionError(
+            f"{slug!r} is a consortium badge from badge_defs/; choose another slug",
+            problems=[f"{source}: slug: taken by a consortium definition"],
+        )
+    existing = await session.execute(
+        select(BadgeVersion).where(BadgeVersion.content_hash == definition.content_hash)
+    )
+    same = existing.scalar_one_or_none()
+    if same is not None:
+        if same.organisation_id != organisation_id or same.slug != slug:
+            raise BadgeDefinitionError(f"{source}: this content is offered under another badge already")
+        return same, False
+    result = await session.execute(
+        select(BadgeVersion)
+        .where(BadgeVersion.slug == slug)
+        .order_by(BadgeVersion.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    latest = result.scalar_one_or_none()
+    if latest is not None and latest.organisation_id != organisation_id:
+        raise BadgeDefinitionError(f"{source}: slug: another organisation offers {slug!r}")
+    if latest is not None and definition.version <= latest.version:
+        raise BadgeDefinitionError(
+            f"{source}: version: {slug}@{definition.version} exists (or is older than {latest.version}) "
+            "with other content; a changed definition needs a higher version"
+        )
+    row = BadgeVersion(
+        slug=slug,
+        version=definition.version,
+        content_hash=definition.content_hash,
+        definition=stored_form(definition),
+        source="api",
+        organisation_id=organisation_id,
+        created_at=now,
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=actor,
+        action="badge.add",
+        subject_type="badge_version",
+        subject_id=row.id,
+        organisation_id=organisation_id,
+        detail={"badge": definition.lock_key, "contentHash": definition.content_hash},
+        at=now,
+    )
+    await session.commit()
+    return row, True
+
+
+async def offered_badges(
+    session: AsyncSession, catalog: BadgeCatalog, *, organisation_id: uuid.UUID | None
+) -> list[tuple[BadgeDefinition, BadgeVersion]]:
+    """The consortium badges, plus (with an organisation) the newest version of each of its own."""
+    rows = (await session.execute(select(BadgeVersion))).scalars().all()
+    by_hash = {row.content_hash: row for row in rows}
+    offered = [
+        (definition, by_hash[definition.content_hash])
+        for definition in catalog
+        if definition.lock_key not in catalog.unpublished and definition.content_hash in by_hash
+    ]
+    own: dict[str, BadgeVersion] = {}
+    for row in rows:
+        mine = row.organisation_id is not None and row.organisation_id == organisation_id
+        if mine and (row.slug not in own or own[row.slug].version < row.version):
+            own[row.slug] = row
+    offered += [(definition_of(row), row) for _, row in sorted(own.items())]
+    return offered

@@ -142,11 +142,13 @@ async def add_member(
         detail={"role": role},
         at=now,
     )
+    who, where = person.email, organisation.slug  # a rollback expires the loaded objects
     try:
         await session.commit()
     except IntegrityError as err:
         await session.rollback()
-        raise InvalidRequestError(f"{person.email} is already a {role} of {organisation.slug}") from err
+        article = "an" if role[0] in "aeiou" else "a"
+        raise InvalidRequestError(f"{who} is already {article} {role} of {where}") from err
     return person, membership
 
 

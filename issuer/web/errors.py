@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from issuer.errors import IssuerError
@@ -70,7 +70,14 @@ def _issuer_error(_: Request[Any, Any, Any], exc: IssuerError) -> Response[dict[
     status = STATUS_BY_CODE.get(exc.code, HTTP_500_INTERNAL_SERVER_ERROR)
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         _log.error("issuer error %s: %s", exc.code, exc.detail)
-    return problem(status, code=exc.code, title=exc.code.replace("_", " ").capitalize(), detail=exc.detail)
+    problems = getattr(exc, "problems", ())  # BadgeDefinitionError: one line per file and field at fault
+    return problem(
+        status,
+        code=exc.code,
+        title=exc.code.replace("_", " ").capitalize(),
+        detail=exc.detail,
+        extra={"errors": [{"message": line} for line in problems]} if problems else None,
+    )
 
 
 def _keys_error(_: Request[Any, Any, Any], exc: KeysError) -> Response[dict[str, Any]]:
@@ -100,6 +107,14 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        # litestar's request_max_body_size: the same code as the evidence store's own size limits.
+        return problem(
+            exc.status_code,
+            code="UPLOAD_TOO_LARGE",
+            title="Upload too large",
+            detail="the request body is larger than the service accepts",
+        )
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return _internal_error(_, exc)
     try:
