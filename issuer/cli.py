@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,10 +251,12 @@ def defs_publish(defs: DefsOption = DEFAULT_DEFS) -> None:
 @app.command("issue")
 def issue(
     definition: Annotated[
-        str, typer.Option("--def", help="Badge definition slug (a file in badge_defs/badges/).")
-    ],
-    level: Annotated[int, typer.Option("--level", help="Mastery level 1-4 (3 = competent).")],
-    recipient: Annotated[str, typer.Option("--recipient", help="Learner e-mail (stored hashed) or DID.")],
+        str | None, typer.Option("--def", help="Badge definition slug (a file in badge_defs/badges/).")
+    ] = None,
+    level: Annotated[int | None, typer.Option("--level", help="Mastery level 1-4 (3 = competent).")] = None,
+    recipient: Annotated[
+        str | None, typer.Option("--recipient", help="Learner e-mail (stored hashed) or DID.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="ldp (Data Integrity), jwt (VC-JWT) or both.")] = "ldp",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (both: OUT.json and OUT.jwt).")
@@ -281,12 +284,46 @@ def issue(
     ] = None,
     defs: DefsOption = DEFAULT_DEFS,
     store: StoreOption = DEFAULT_STORE,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Bulk award from a CSV file (student,badge,level[,comment,evidence_url,evidence_name]) "
+            "into the service database (ISSUER_* settings); needs --org.",
+        ),
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="With --csv: the organisation's slug.")] = None,
+    enrol: Annotated[
+        bool, typer.Option("--enrol", help="With --csv: create students named by e-mail who are unknown.")
+    ] = False,
+    as_email: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="With --csv: the teacher or admin who attests (default: the organisation's first admin).",
+        ),
+    ] = None,
 ) -> None:
-    """Issue one OpenBadgeCredential, signed with the local key store.
+    """Issue one OpenBadgeCredential signed with the local key store, or (--csv) a batch in the service.
 
-    Exit 2 for a mistake in the arguments (unknown badge, level, attester role, recipient), 1 when the
-    definitions are invalid or a draft, or the key store cannot sign.
+    One badge: --def, --level and --recipient. Exit 2 for a mistake in the arguments (unknown badge, level,
+    attester role, recipient), 1 when the definitions are invalid or a draft, or the key store cannot sign.
+
+    A batch: --csv FILE --org SLUG runs a bulk-award job in the service database (migrated first), with a
+    progress bar; re-running the same file is idempotent and continues an interrupted run. Exit 0 when
+    every row was issued or skipped, 1 when some were rejected (FILE.rejected.csv lists them), 2 for
+    usage errors (including a file that cannot be read as a CSV).
     """
+    if csv_file is not None:
+        if definition is not None or level is not None or recipient is not None:
+            raise _fail("--csv issues a batch: leave out --def, --level and --recipient", USAGE)
+        if org is None:
+            raise _fail("--csv needs --org SLUG: the organisation that issues", USAGE)
+        raise typer.Exit(_issue_csv(csv_file, org=org, enrol=enrol, as_email=as_email))
+    if org is not None or enrol or as_email is not None:
+        raise _fail("--org, --enrol and --as go with --csv", USAGE)
+    if definition is None or level is None or recipient is None:
+        raise _fail("give --def, --level and --recipient (or --csv FILE --org SLUG for a batch)", USAGE)
     if fmt not in ("ldp", "jwt", "both"):
         raise typer.BadParameter("choose ldp, jwt or both", param_hint="--format")
     _check_alg(jwt_alg)
@@ -361,6 +398,71 @@ def issue(
 
 
 ISSUER_EXTRA = "the service needs the issuer extra: pip install 'mastery-badges[issuer]'"
+
+
+def _issue_csv(csv_file: Path, *, org: str, enrol: bool, as_email: str | None) -> int:
+    """``badges issue --csv``: the service's bulk-award job, run in this process. Returns the exit code."""
+    settings = _settings()
+    try:
+        from issuer.bulk_csv import MAX_CSV_BYTES
+        from issuer.services.awards import run_csv_job
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    try:
+        with csv_file.open("rb") as handle:
+            data = handle.read(MAX_CSV_BYTES + 1)  # read_award_csv names the limit when it is exceeded
+    except OSError as err:
+        raise _fail(f"cannot read {csv_file}: {err.strerror or err}", USAGE) from err
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(f"awarding {csv_file.name}", total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            outcome = asyncio.run(
+                run_csv_job(
+                    settings,
+                    data=data,
+                    filename=csv_file.name,
+                    org=org,
+                    enrol=enrol,
+                    as_email=as_email,
+                    on_progress=show,
+                )
+            )
+        except IssuerError as err:
+            raise _fail(err.detail, _exit_code(err)) from err
+        except KeysError as err:
+            raise _fail(str(err)) from err
+    result = outcome.progress
+    print(
+        f"{csv_file.name}: {result.total} rows: {result.issued} issued, {result.skipped} already issued "
+        f"(skipped), {result.rejected} rejected" + (f", {result.failed} failed" if result.failed else "")
+    )
+    if outcome.report is not None:
+        report_path = csv_file.with_name(csv_file.name + ".rejected.csv")
+        report_path.write_text(outcome.report, encoding="utf-8")
+        print(f"rejected rows and why: {report_path}")
+    if result.state == "failed":
+        err_console.print(f"[red]error:[/red] the job stopped: {escape(result.message)}", soft_wrap=True)
+        return 1
+    return 1 if result.rejected else 0
+
+
+def _exit_code(err: IssuerError) -> int:
+    """A usage mistake (bad file, unknown organisation or person) is 2; anything else 1."""
+    usage = {"INVALID_CSV", "ORGANISATION_NOT_FOUND", "INVALID_REQUEST", "FORBIDDEN"}
+    return USAGE if err.code in usage else 1
 
 
 def _settings() -> Any:
@@ -474,6 +576,61 @@ def org_create(
     except (IssuerError, KeysError) as err:
         raise _fail(getattr(err, "detail", None) or str(err)) from err
     print(f"created {kind} {slug!r} ({did}) with EdDSA and RS256 keys in {store.directory}")
+
+
+@org_app.command("add-member")
+def org_add_member(
+    slug: Annotated[str, typer.Argument(help="The organisation, e.g. lincoln-hs.")],
+    email: Annotated[str, typer.Argument(help="The person's e-mail address (their sign-in).")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, teacher, supervisor, registrar or student.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Give someone a role in an organisation (the first admin of a new organisation, typically).
+
+    The password is asked twice without echo, or read from standard input with --password-stdin; it is
+    stored only as an argon2id hash. The change is recorded in the audit log as done by the operator.
+    """
+    settings = _settings()
+    try:
+        from issuer.db import create_engine, get_organisation, session_factory, upgrade
+        from issuer.roles import Principal
+        from issuer.services.people import add_member
+    except ImportError as err:
+        raise _fail(ISSUER_EXTRA) from err
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    operator = Principal(person_id=None, display_name="operator (badges org add-member)", via="cli")
+
+    async def add() -> str:
+        await upgrade(settings.database_url)
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                organisation = await get_organisation(session, slug)
+                person, _ = await add_member(
+                    session,
+                    organisation=organisation,
+                    email=email,
+                    display_name=name,
+                    role=role,
+                    password=password,
+                    now=datetime.now(UTC),
+                    actor=operator,
+                )
+                return person.email
+        finally:
+            await engine.dispose()
+
+    try:
+        stored_email = asyncio.run(add())
+    except IssuerError as err:
+        raise _fail(err.detail, USAGE) from err
+    print(f"{stored_email} is now {role} of {slug}")
 
 
 def main() -> None:

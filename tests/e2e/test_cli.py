@@ -19,7 +19,9 @@ DID = "did:web:badges.example.edu:orgs:lincoln-hs"
 LEARNER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BADGES_")}
     environment.update(
         {
@@ -32,7 +34,13 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     )
     environment.update(env or {})
     return subprocess.run(
-        [str(BADGES), *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+        [str(BADGES), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
     )
 
 
