@@ -22,6 +22,7 @@ and node objects sharing an ``@id`` are merged) refuse documents that would take
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Final
 
@@ -469,6 +470,14 @@ def _verifier_error_in(err: BaseException) -> VerifierError | None:
     return None
 
 
+# pyld's context caches (the loader's, and each resolved context's processed-context cache) are
+# cachetools LRUCaches, which are not thread-safe: concurrent signing in worker threads (the service
+# signs off the event loop) corrupted them ("OrderedDict mutated during iteration", KeyError). pyld is
+# pure Python, so serialising it costs no parallelism under the GIL; the canonicalization after it
+# (pyoxigraph) stays outside the lock.
+_PYLD_LOCK: Final = threading.Lock()
+
+
 def rdfc_1_0(document: Mapping[str, Any], *, loader: PinnedDocumentLoader = DEFAULT_LOADER) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode.
 
@@ -493,7 +502,8 @@ def rdfc_1_0(document: Mapping[str, Any], *, loader: PinnedDocumentLoader = DEFA
         "contextResolver": ContextResolver(loader.context_cache, loader),
     }
     try:
-        dataset = _SafeModeProcessor().to_rdf(dict(document), options)
+        with _PYLD_LOCK:
+            dataset = _SafeModeProcessor().to_rdf(dict(document), options)
     except VerifierError:
         raise
     except jsonld.JsonLdError as err:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from issuer.db.models import BadgeVersion, Credential, Organisation, Person
@@ -37,7 +38,14 @@ if TYPE_CHECKING:
     from issuer.roles import Principal
     from issuer.services.context import Services
 
-__all__ = ["AttesterInfo", "find_award", "issue_credential", "recipient_of", "sign_credential"]
+__all__ = [
+    "AttesterInfo",
+    "commit_award",
+    "find_award",
+    "issue_credential",
+    "recipient_of",
+    "sign_credential",
+]
 
 
 def recipient_of(student: Person) -> str:
@@ -129,7 +137,8 @@ async def issue_credential(
         The stored credential and ``{list number: 1}`` for :func:`count_allocation`.
 
     Raises:
-        AlreadyIssuedError: this learner already holds this badge version at this level here.
+        AlreadyIssuedError: this learner already holds this badge version at this level here (also when a
+            concurrent transaction won the race: the session is then rolled back).
         InvalidAwardError: a level outside the rubric or below the required one, an attester role the
             badge does not allow, a bad recipient or evidence link.
         SigningUnavailableError: the organisation's keys cannot sign.
@@ -196,5 +205,40 @@ async def issue_credential(
         detail={"badge": definition.lock_key, "level": level, "student": str(student.id)},
         at=now,
     )
-    await session.flush()
+    # Worded before the flush: after a failed flush the session refuses to load attributes.
+    race_message = f"{student.display_name} was just awarded {definition.lock_key} at level {level}"
+    try:
+        await session.flush()
+    except IntegrityError as err:
+        await _raise_if_award_race(session, err, race_message)
+        raise
     return credential, {number: 1}
+
+
+def _is_award_key_conflict(err: IntegrityError) -> bool:
+    # PostgreSQL names the constraint; SQLite names the columns.
+    text = str(err.orig)
+    return "uq_credential_award_key" in text or "credential.award_key" in text
+
+
+async def _raise_if_award_race(session: AsyncSession, err: IntegrityError, message: str) -> None:
+    if _is_award_key_conflict(err):
+        await session.rollback()
+        raise AlreadyIssuedError(message) from err
+
+
+async def commit_award(session: AsyncSession) -> None:
+    """Commit a transaction that issued credentials, translating a lost award race.
+
+    :func:`find_award` cannot see an award committed by a concurrent transaction; the unique constraint
+    ``uq_credential_award_key`` then refuses the second one, at the flush in :func:`issue_credential`
+    or here. Either way the loser's transaction is rolled back (its status slot too).
+
+    Raises:
+        AlreadyIssuedError: a concurrent transaction issued the same award first.
+    """
+    try:
+        await session.commit()
+    except IntegrityError as err:
+        await _raise_if_award_race(session, err, "a concurrent request issued the same award first")
+        raise

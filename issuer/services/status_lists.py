@@ -138,6 +138,14 @@ async def count_allocation(
 ) -> None:
     """Add the slots taken in this transaction to their pairs' counters (``{list number: count}``)."""
     for number, count in sorted(numbers.items()):
+        # Lock the pair's rows in one order (by purpose) first: an UPDATE alone locks them in scan order,
+        # and a revocation locking them the other way round could deadlock with it.
+        await session.execute(
+            select(StatusList.id)
+            .where(StatusList.organisation_id == organisation.id, StatusList.number == number)
+            .order_by(StatusList.purpose)
+            .with_for_update()
+        )
         await session.execute(
             update(StatusList)
             .where(StatusList.organisation_id == organisation.id, StatusList.number == number)  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""Badges issued (and revoked) by the running service verify in Digital Bazaar's JavaScript stack and
+in the installed ``badges verify``, with the DID document and status lists taken from the app's own
+responses (no network)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+import pytest
+
+from issuer.services.catalogue import offered_badge
+from issuer.services.issuing import AttesterInfo, commit_award, issue_credential
+from issuer.services.status_lists import count_allocation
+from keys.encoding import did_web_to_url
+from tests.conftest import NOW
+from tests.integration.issuer.conftest import BASE_URL
+from tests.interop.js import js_verify, require_js
+
+if TYPE_CHECKING:
+    from issuer.db.models import Credential
+    from tests.integration.issuer.conftest import World
+
+pytestmark = [pytest.mark.anyio, pytest.mark.interop]
+
+BADGES = Path(sys.executable).parent / "badges"
+ORG = "lincoln-hs"
+
+
+async def _issue(world: World, student: str, badge: str) -> Credential:
+    services = world.services
+    organisation = world.organisations[ORG]
+    async with services.sessions() as session:
+        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
+        credential, slots = await issue_credential(
+            session,
+            services,
+            organisation=organisation,
+            badge=version,
+            student=await session.merge(world.people[student]),
+            level=3,
+            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
+            actor=None,
+            now=NOW,
+        )
+        await count_allocation(session, organisation, slots)
+        await commit_award(session)
+        return credential
+
+
+async def _served(world: World, url: str) -> Any:
+    response = await world.client.get(url.removeprefix(BASE_URL))
+    assert response.status_code == 200, url
+    return response.json()
+
+
+async def _issued_and_revoked(world: World) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """An active and a revoked badge, and every document they need, as the app serves them."""
+    active = await _issue(world, "student", "weld-smaw-3f")
+    revoked = await _issue(world, "student2", "math-7rp-proportional")
+    response = await world.client.post(
+        f"/api/orgs/{ORG}/credentials/{revoked.id}/revoke",
+        json={"reason": "issued to the wrong learner"},
+        headers=world.headers("admin"),
+    )
+    assert response.status_code == 200, response.text
+    credentials = {"active": active, "revoked": revoked}
+    texts = {label: json.loads(c.ldp or "") for label, c in credentials.items()}
+    did = world.organisations[ORG].did
+    documents: dict[str, Any] = {did_web_to_url(did): await _served(world, did_web_to_url(did))}
+    for document in texts.values():
+        for entry in document["credentialStatus"]:
+            url = entry["statusListCredential"]
+            documents[url] = await _served(world, url)
+    return texts, documents
+
+
+async def test_service_badges_verify_in_the_javascript_stack(world: World) -> None:
+    require_js()
+    texts, documents = await _issued_and_revoked(world)
+    did = world.organisations[ORG].did
+    by_id = {(did if url.endswith("/did.json") else url): document for url, document in documents.items()}
+    results = await anyio.to_thread.run_sync(
+        lambda: js_verify(
+            [{"kind": "ldp", "credential": texts["active"]}, {"kind": "ldp", "credential": texts["revoked"]}],
+            documents=by_id,
+            now=NOW,
+        )
+    )
+    active, revoked = results
+    assert active["verified"] is True, active
+    assert active["status"] == "valid"
+    assert revoked["verified"] is False
+    assert revoked["status"] == "revocation"  # the re-signed list verified in JS, with the bit set
+
+
+async def test_service_badges_verify_with_the_badges_cli(world: World, tmp_path: Path) -> None:
+    texts, documents = await _issued_and_revoked(world)
+    resolve: dict[str, str] = {}
+    for number, (url, document) in enumerate(documents.items()):
+        path = tmp_path / f"document-{number}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        resolve[url] = str(path)
+    resolve_map = tmp_path / "resolve.json"
+    resolve_map.write_text(json.dumps(resolve), encoding="utf-8")
+    paths = []
+    for label, document in texts.items():
+        path = tmp_path / f"{label}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        paths.append(path)
+    completed = await anyio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [
+                str(BADGES),
+                "verify",
+                *map(str, paths),
+                "--json",
+                "--offline",
+                "--resolve",
+                str(resolve_map),
+                "--at",
+                NOW.isoformat(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    )
+    reports = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+    assert len(reports) == 2, completed.stdout + completed.stderr
+    assert completed.returncode == 1  # one of the two is invalid
+    active, revoked = reports
+    assert active["verdict"] == "valid", active
+    assert revoked["verdict"] == "invalid"
+    assert "REVOKED" in {check["code"] for check in revoked["checks"] if not check["passed"]}
