@@ -1,0 +1,382 @@
+"""The learner's record: their badges, downloads (JSON-LD, VC-JWT, baked PNG and SVG) and deletion.
+
+Who reads a record: the learner; a guardian of a minor learner; a teacher or admin of an
+organisation, for the credentials that organisation issued (audited as ``record.read``). Anyone
+else is told there is no such record, so ids cannot be probed.
+
+Deletion removes the person (memberships, sessions, tokens, grants, guardianships, submissions and
+reviews of them cascade), the evidence files, and the name of the learner on their credentials;
+the signed credential texts and their status bits stay, so the badges in the learner's hands keep
+verifying (the issue's "right to be forgotten" without breaking what was handed out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+from xml.sax.saxutils import escape
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from issuer.db.models import (
+    BadgeVersion,
+    Credential,
+    EvidenceFile,
+    Guardianship,
+    Membership,
+    Organisation,
+    Person,
+    Submission,
+)
+from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
+from issuer.roles import STAFF_ROLES
+from issuer.services.audit import record_event
+from issuer.services.catalogue import definition_of
+from issuer.services.people import normalize_email
+from verifier.baking import bake_png, bake_svg, blank_png
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from issuer.roles import Principal
+    from issuer.services.context import Services
+
+__all__ = [
+    "DOWNLOAD_FORMATS",
+    "Download",
+    "RecordAccess",
+    "RecordEntry",
+    "delete_learner",
+    "download",
+    "read_record",
+    "record_access",
+]
+
+DownloadFormat = Literal["json", "jwt", "png", "svg"]
+DOWNLOAD_FORMATS: Final[tuple[str, ...]] = ("json", "jwt", "png", "svg")
+# OB 3.0 §5 (https://www.imsglobal.org/spec/ob/v3p0/#credential-formats): JSON-LD is application/vc+ld+json;
+# a VC-JWT is served as application/vc+jwt (VC-JOSE-COSE §3.1.1), which OB's text/plain also reads as text.
+MEDIA_TYPES: Final = {
+    "json": "application/vc+ld+json",
+    "jwt": "application/vc+jwt",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True)
+class RecordAccess:
+    """Why the reader may see a learner's record, and which part of it.
+
+    Attributes:
+        as_: ``self``, ``guardian`` or ``staff``.
+        organisations: for staff, the organisations whose credentials they may see (None: all).
+    """
+
+    learner: Person
+    as_: Literal["self", "guardian", "staff"]
+    organisations: frozenset[uuid.UUID] | None
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """One badge of the record as the learner sees it (never the private status reason)."""
+
+    credential: Credential
+    badge_name: str
+    level_name: str
+    issuer: Organisation
+    attester_name: str | None
+
+    @property
+    def formats(self) -> list[str]:
+        """The downloads available: the signed texts held, and images baked with one of them."""
+        texts = [name for name, text in (("json", self.credential.ldp), ("jwt", self.credential.jwt)) if text]
+        return [*texts, "png", "svg"] if texts else []
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file to hand out: its bytes, media type and file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+async def record_access(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID, *, deleting: bool = False
+) -> RecordAccess:
+    """Check that ``principal`` may read (or, with ``deleting``, delete) the learner's record.
+
+    Raises:
+        NotFoundError: no such learner, or one the principal may not see (the same answer for both).
+        ForbiddenError: staff asking to delete a learner's data (only the learner or a guardian may).
+    """
+    learner = await session.get(Person, learner_id)
+    if learner is None or principal.person_id is None:
+        raise NotFoundError("no such learner record")
+    if learner.id == principal.person_id:
+        return RecordAccess(learner, "self", None)
+    if learner.is_minor:
+        guardian = await session.execute(
+            select(Guardianship.id).where(
+                Guardianship.guardian_id == principal.person_id, Guardianship.student_id == learner.id
+            )
+        )
+        if guardian.first() is not None:
+            return RecordAccess(learner, "guardian", None)
+    staff_of = frozenset(org for org, roles in principal.roles.items() if roles & STAFF_ROLES)
+    staff_of = frozenset(org for org in staff_of if principal.roles_in(org))  # a token's one organisation
+    if staff_of and await _learner_known_to(session, learner.id, staff_of):
+        if deleting:
+            raise ForbiddenError("only the learner, or a guardian of a minor learner, deletes a record")
+        return RecordAccess(learner, "staff", staff_of)
+    raise NotFoundError("no such learner record")
+
+
+async def _learner_known_to(
+    session: AsyncSession, learner_id: uuid.UUID, organisations: frozenset[uuid.UUID]
+) -> bool:
+    """A student of one of these organisations, or holding a credential one of them issued."""
+    member = await session.execute(
+        select(Membership.id).where(
+            Membership.person_id == learner_id,
+            Membership.role == "student",
+            Membership.organisation_id.in_(organisations),  # type: ignore[attr-defined]
+        )
+    )
+    if member.first() is not None:
+        return True
+    issued = await session.execute(
+        select(Credential.id).where(
+            Credential.recipient_id == learner_id,
+            Credential.organisation_id.in_(organisations),  # type: ignore[attr-defined]
+        )
+    )
+    return issued.first() is not None
+
+
+async def read_record(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    *,
+    now: datetime,
+    credential_id: str | None = None,
+) -> list[RecordEntry]:
+    """The learner's badges, newest first (or the one ``credential_id``); a staff read is audited and committed.
+
+    Raises:
+        NotFoundError: no such record for this reader, or no such credential in it.
+    """
+    access = await record_access(session, principal, learner_id)
+    statement = (
+        select(Credential, BadgeVersion, Organisation)
+        .join(BadgeVersion, BadgeVersion.id == Credential.badge_version_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.id == Credential.organisation_id)  # type: ignore[arg-type]
+        .where(Credential.recipient_id == learner_id)
+        .order_by(Credential.issued_at.desc(), Credential.id)  # type: ignore[attr-defined]
+    )
+    if access.organisations is not None:
+        statement = statement.where(Credential.organisation_id.in_(access.organisations))  # type: ignore[attr-defined]
+    if credential_id is not None:
+        statement = statement.where(Credential.id == credential_id)
+    entries = []
+    for credential, version, organisation in (await session.execute(statement)).all():
+        definition = definition_of(version)
+        entries.append(
+            RecordEntry(
+                credential=credential,
+                badge_name=definition.name,
+                level_name=definition.rubric_level(credential.level).name,
+                issuer=organisation,
+                attester_name=_attester_name(credential),
+            )
+        )
+    if credential_id is not None and not entries:
+        raise NotFoundError("no such credential in this learner's record")
+    if access.as_ == "staff":
+        for organisation_id in sorted(access.organisations or (), key=str):
+            record_event(
+                session,
+                actor=principal,
+                action="record.read",
+                subject_type="person",
+                subject_id=learner_id,
+                organisation_id=organisation_id,
+                detail={"credential": credential_id} if credential_id else {},
+                at=now,
+            )
+        await session.commit()
+    return entries
+
+
+def _attester_name(credential: Credential) -> str | None:
+    """The attester as the signed credential names them (``credentialSubject.source``): it outlives their account."""
+    try:
+        if credential.ldp:
+            document: Any = json.loads(credential.ldp)
+        elif credential.jwt:
+            payload = credential.jwt.split(".")[1]
+            document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        else:
+            return None
+        source = document.get("credentialSubject", {}).get("source")
+    except (ValueError, IndexError, AttributeError):
+        return None  # our own stored text: only a hand-edited row would get here
+    name = source.get("name") if isinstance(source, dict) else None
+    return name if isinstance(name, str) else None
+
+
+async def download(
+    session: AsyncSession,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    credential_id: str,
+    file_format: str,
+    *,
+    now: datetime,
+) -> Download:
+    """One credential as a file: the signed text verbatim, or an image with it baked in.
+
+    PNG and SVG carry the JSON-LD credential when there is one (what wallets and the DCC verifier read),
+    else the VC-JWT.
+
+    Raises:
+        NotFoundError: no such credential for this reader, an unknown format, or a format not issued
+            (a JWT for a learner known only by e-mail).
+    """
+    if file_format not in DOWNLOAD_FORMATS:
+        raise NotFoundError(f"no {file_format[:10]!r} download: choose {', '.join(DOWNLOAD_FORMATS)}")
+    [entry] = await read_record(session, principal, learner_id, now=now, credential_id=credential_id)
+    credential = entry.credential
+    text = {"json": credential.ldp, "jwt": credential.jwt}.get(file_format, credential.ldp or credential.jwt)
+    if not text:
+        raise NotFoundError(f"this credential was not issued as {file_format}")
+    stem = f"{credential.badge_slug}-{credential.id.rsplit(':', 1)[-1][:8]}"
+    if file_format == "png":
+        content = await asyncio.to_thread(
+            bake_png, blank_png(width=256, height=256, rgb=(31, 111, 235)), text
+        )
+    elif file_format == "svg":
+        content = bake_svg(badge_svg(entry.badge_name, entry.level_name), text).encode("utf-8")
+    else:
+        content = text.encode("utf-8")
+    return Download(content, MEDIA_TYPES[file_format], f"{stem}.{file_format}")
+
+
+def badge_svg(badge_name: str, level_name: str) -> str:
+    """A plain badge image with its name and level (escaped: names come from definitions and the API)."""
+    title = escape(badge_name[:60])
+    level = escape(level_name[:40])
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
+        f"<title>{title}</title>"
+        '<circle cx="128" cy="128" r="120" fill="#1f6feb"/>'
+        '<circle cx="128" cy="128" r="104" fill="none" stroke="#ffffff" stroke-width="4"/>'
+        '<text x="128" y="120" font-family="sans-serif" font-size="16" fill="#ffffff" text-anchor="middle">'
+        f"{title}</text>"
+        '<text x="128" y="150" font-family="sans-serif" font-size="14" fill="#ffffff" text-anchor="middle">'
+        f"{level}</text>"
+        "</svg>\n"
+    )
+
+
+async def delete_learner(
+    session: AsyncSession,
+    services: Services,
+    principal: Principal,
+    learner_id: uuid.UUID,
+    *,
+    confirm: str,
+    now: datetime,
+) -> None:
+    """Delete a learner's personal data at their (or their guardian's) request; commits (``record.delete``).
+
+    Evidence files go first: if the database step then fails, the request can simply be made again
+    (deleting a file already gone is fine), and no file is left behind a deleted row.
+
+    Raises:
+        NotFoundError: no such record for this reader.
+        ForbiddenError: staff (only the learner or a guardian may ask).
+        InvalidRequestError: ``confirm`` is not the learner's e-mail address.
+        InvalidStateError: the learner is the last admin of an organisation.
+    """
+    access = await record_access(session, principal, learner_id, deleting=True)
+    learner = access.learner
+    try:
+        confirmed = normalize_email(confirm) == learner.email
+    except InvalidRequestError:
+        confirmed = False
+    if not confirmed:
+        raise InvalidRequestError("confirm: type the learner's e-mail address to confirm the deletion")
+    organisations = list(
+        (
+            await session.execute(
+                select(Membership.organisation_id).where(Membership.person_id == learner.id)
+            )
+        ).scalars()
+    )
+    await _refuse_last_admin(session, learner.id)
+    keys = list(
+        (
+            await session.execute(
+                select(EvidenceFile.storage_key)
+                .join(Submission, Submission.id == EvidenceFile.submission_id)  # type: ignore[arg-type]
+                .where(Submission.student_id == learner.id)
+            )
+        ).scalars()
+    )
+    for key in keys:
+        await asyncio.to_thread(services.evidence.delete, key)
+    # recipient_id would be cleared by ON DELETE SET NULL; recipient (their e-mail or DID) is ours to clear.
+    await session.execute(
+        update(Credential)
+        .where(Credential.recipient_id == learner.id)  # type: ignore[arg-type]
+        .values(recipient=None, recipient_id=None)
+    )
+    await session.delete(learner)
+    targets: list[uuid.UUID | None] = [*sorted(set(organisations), key=str)] or [None]
+    for organisation_id in targets:
+        record_event(
+            session,
+            actor=principal,  # the subject is the learner's id; never their e-mail
+            action="record.delete",
+            subject_type="person",
+            subject_id=learner.id,
+            organisation_id=organisation_id,
+            detail={"by": access.as_},
+            at=now,
+        )
+    await session.commit()
+
+
+async def _refuse_last_admin(session: AsyncSession, person_id: uuid.UUID) -> None:
+    admin_of = (
+        await session.execute(
+            select(Membership.organisation_id).where(
+                Membership.person_id == person_id, Membership.role == "admin"
+            )
+        )
+    ).scalars()
+    for organisation_id in admin_of:
+        others = await session.execute(
+            select(Membership.id).where(
+                Membership.organisation_id == organisation_id,
+                Membership.role == "admin",
+                Membership.person_id != person_id,
+            )
+        )
+        if others.first() is None:
+            raise InvalidStateError(
+                "this person is the last admin of an organisation: add another admin first"
+            )

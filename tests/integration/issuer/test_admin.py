@@ -1,0 +1,258 @@
+"""Organisation admin through the HTTP API: members, guardians, key rotation, issuing settings."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+import pytest
+
+from issuer.services.catalogue import offered_badge
+from issuer.services.issuing import AttesterInfo, issue_credential
+from issuer.services.status_lists import count_allocation
+from tests.conftest import NOW
+from tests.integration.issuer.conftest import AppFetcher
+from verifier.resolve import Resolver
+from verifier.verify import verify_credential
+
+if TYPE_CHECKING:
+    from issuer.db.models import Credential
+    from tests.integration.issuer.conftest import World
+
+pytestmark = pytest.mark.anyio
+
+MEMBERS = "/api/orgs/lincoln-hs/members"
+
+
+async def _issue(world: World, student: str = "student") -> Credential:
+    services = world.services
+    organisation = world.organisations["lincoln-hs"]
+    async with services.sessions() as session:
+        _, version = await offered_badge(
+            session, services.catalog, "weld-smaw-3f", organisation_id=organisation.id
+        )
+        credential, slots = await issue_credential(
+            session,
+            services,
+            organisation=organisation,
+            badge=version,
+            student=await session.merge(world.people[student]),
+            level=3,
+            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
+            actor=None,
+            now=NOW,
+        )
+        await count_allocation(session, organisation, slots)
+        await session.commit()
+        return credential
+
+
+async def _verdict(world: World, text: str) -> str:
+    resolver = Resolver(AppFetcher(world.client))
+    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
+    return report.verdict
+
+
+async def test_members_admin_lists_adds_and_removes(world: World) -> None:
+    listed = await world.client.get(MEMBERS, headers=world.headers("admin"))
+    assert listed.status_code == 200
+    assert {m["email"] for m in listed.json()} >= {"admin@lincoln.example.edu", "ana@students.example.edu"}
+    assert "cy@riverside.example.edu" not in {m["email"] for m in listed.json()}
+
+    added = await world.client.post(
+        MEMBERS,
+        json={"email": "New.Teacher@Lincoln.example.edu", "displayName": "Nia", "role": "teacher"},
+        headers=world.headers("admin"),
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["email"] == "new.teacher@lincoln.example.edu"
+    assert added.json()["role"] == "teacher"
+
+    removed = await world.client.delete(
+        f"{MEMBERS}/{added.json()['membershipId']}", headers=world.headers("admin")
+    )
+    assert removed.status_code == 204
+    listed = await world.client.get(MEMBERS, headers=world.headers("admin"))
+    assert "new.teacher@lincoln.example.edu" not in {m["email"] for m in listed.json()}
+
+
+async def test_members_teacher_adds_students_only_and_cannot_list(world: World) -> None:
+    student = await world.client.post(
+        MEMBERS,
+        json={"email": "dee@students.example.edu", "displayName": "Dee", "role": "student", "isMinor": True},
+        headers=world.headers("teacher"),
+    )
+    assert student.status_code == 201, student.text
+    assert student.json()["isMinor"] is True
+    admin = await world.client.post(
+        MEMBERS,
+        json={"email": "eve@example.edu", "displayName": "Eve", "role": "admin"},
+        headers=world.headers("teacher"),
+    )
+    assert admin.status_code == 403
+    assert "students only" in admin.json()["detail"]
+    assert (await world.client.get(MEMBERS, headers=world.headers("teacher"))).status_code == 403
+    assert (await world.client.get(MEMBERS, headers=world.headers("other_admin"))).status_code == 403
+
+
+async def test_members_add_refuses_a_password_for_an_existing_account(world: World) -> None:
+    # An admin of another school must not be able to set the password of someone else's account.
+    response = await world.client.post(
+        "/api/orgs/riverside-hs/members",
+        json={
+            "email": "teacher@lincoln.example.edu",
+            "displayName": "Hijack",
+            "role": "teacher",
+            "password": "a new password long enough",
+        },
+        headers=world.headers("other_admin"),
+    )
+    assert response.status_code == 422
+    assert "has an account already" in response.json()["detail"]
+    signed_in = await world.client.post(
+        "/api/session",
+        json={"email": "teacher@lincoln.example.edu", "password": "correct horse battery staple"},
+    )
+    assert signed_in.status_code == 201
+
+
+async def test_members_bad_input_is_named(world: World) -> None:
+    unknown_role = await world.client.post(
+        MEMBERS,
+        json={"email": "x@example.edu", "displayName": "X", "role": "wizard"},
+        headers=world.headers("admin"),
+    )
+    assert unknown_role.status_code == 400
+    assert unknown_role.json()["code"] == "VALIDATION_ERROR"
+    bad_email = await world.client.post(
+        MEMBERS,
+        json={"email": "not-an-email", "displayName": "X", "role": "student"},
+        headers=world.headers("admin"),
+    )
+    assert bad_email.status_code == 422
+    assert "not an e-mail address" in bad_email.json()["detail"]
+    twice = await world.client.post(
+        MEMBERS,
+        json={"email": "ana@students.example.edu", "displayName": "Ana", "role": "student"},
+        headers=world.headers("admin"),
+    )
+    assert twice.status_code == 422
+    assert "already a student" in twice.json()["detail"]
+
+
+async def test_members_last_admin_cannot_be_removed(world: World) -> None:
+    listed = (await world.client.get(MEMBERS, headers=world.headers("admin"))).json()
+    [admin] = [m for m in listed if m["role"] == "admin"]
+    response = await world.client.delete(f"{MEMBERS}/{admin['membershipId']}", headers=world.headers("admin"))
+    assert response.status_code == 409
+    assert "last admin" in response.json()["detail"]
+
+
+async def test_members_removal_of_another_schools_membership_is_not_found(world: World) -> None:
+    listed = (
+        await world.client.get("/api/orgs/riverside-hs/members", headers=world.headers("other_admin"))
+    ).json()
+    [theirs] = [m for m in listed if m["role"] == "student"]
+    response = await world.client.delete(
+        f"{MEMBERS}/{theirs['membershipId']}", headers=world.headers("admin")
+    )
+    assert response.status_code == 404
+
+
+async def test_guardians_are_added_for_minor_students_only(world: World) -> None:
+    minor = await world.client.post(
+        MEMBERS,
+        json={"email": "kid@students.example.edu", "displayName": "Kid", "role": "student", "isMinor": True},
+        headers=world.headers("admin"),
+    )
+    kid = minor.json()["personId"]
+    added = await world.client.post(
+        f"/api/orgs/lincoln-hs/students/{kid}/guardians",
+        json={"email": "parent@example.com", "displayName": "Parent"},
+        headers=world.headers("admin"),
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["student"] == kid
+    adult = await world.client.post(
+        f"/api/orgs/lincoln-hs/students/{world.person_id('student')}/guardians",
+        json={"email": "parent@example.com", "displayName": "Parent"},
+        headers=world.headers("admin"),
+    )
+    assert adult.status_code == 422
+    assert "not a minor" in adult.json()["detail"]
+    elsewhere = await world.client.post(
+        f"/api/orgs/lincoln-hs/students/{world.person_id('other_student')}/guardians",
+        json={"email": "parent@example.com", "displayName": "Parent"},
+        headers=world.headers("admin"),
+    )
+    assert elsewhere.status_code == 404
+
+
+async def test_keys_rotation_publishes_the_new_key_and_old_badges_keep_verifying(world: World) -> None:
+    before = await _issue(world)
+    assert before.ldp is not None
+    old_did = (await world.client.get("/orgs/lincoln-hs/did.json")).json()
+    old_keys = {m["id"] for m in old_did["verificationMethod"]}
+
+    rotated = await world.client.post(
+        "/api/orgs/lincoln-hs/keys/rotate", json={"algorithm": "EdDSA"}, headers=world.headers("admin")
+    )
+    assert rotated.status_code == 201, rotated.text
+    new_key = rotated.json()["keyId"]
+    assert rotated.json()["status"] == "active"
+    assert "d" not in rotated.json()["publicJwk"]  # never a private part
+
+    did = (await world.client.get("/orgs/lincoln-hs/did.json")).json()
+    ids = {m["id"] for m in did["verificationMethod"]}
+    assert old_keys < ids
+    assert any(new_key in method for method in ids)
+    keys = (await world.client.get("/api/orgs/lincoln-hs/keys", headers=world.headers("admin"))).json()
+    assert {k["status"] for k in keys if k["algorithm"] == "EdDSA"} == {"active", "retired"}
+
+    after = await _issue(world, "student2")
+    assert after.ldp is not None
+    assert new_key in json.loads(after.ldp)["proof"][0]["verificationMethod"]
+    assert await _verdict(world, before.ldp) == "valid"
+    assert await _verdict(world, after.ldp) == "valid"
+
+    events = await world.client.get(
+        "/api/orgs/lincoln-hs/audit?action=key.rotate", headers=world.headers("admin")
+    )
+    assert [e["subject"] for e in events.json()["items"]] == [new_key]
+
+
+async def test_keys_rotation_needs_an_admin_and_a_known_algorithm(world: World) -> None:
+    teacher = await world.client.post(
+        "/api/orgs/lincoln-hs/keys/rotate", json={"algorithm": "EdDSA"}, headers=world.headers("teacher")
+    )
+    assert teacher.status_code == 403
+    other = await world.client.post(
+        "/api/orgs/lincoln-hs/keys/rotate", json={"algorithm": "EdDSA"}, headers=world.headers("other_admin")
+    )
+    assert other.status_code == 403
+    bad = await world.client.post(
+        "/api/orgs/lincoln-hs/keys/rotate", json={"algorithm": "HS256"}, headers=world.headers("admin")
+    )
+    assert bad.status_code == 400
+
+
+async def test_settings_change_what_an_approval_signs(world: World) -> None:
+    changed = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings",
+        json={"proofFormats": "ldp", "jwtAlgorithm": "EdDSA"},
+        headers=world.headers("admin"),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA"}
+    shown = await world.client.get("/api/orgs/lincoln-hs/settings", headers=world.headers("admin"))
+    assert shown.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA"}
+    wrong = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings", json={"proofFormats": "pdf"}, headers=world.headers("admin")
+    )
+    assert wrong.status_code == 400
+    teacher = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings", json={"proofFormats": "both"}, headers=world.headers("teacher")
+    )
+    assert teacher.status_code == 403

@@ -1,0 +1,254 @@
+"""The learner's record through the HTTP API: list, downloads (verbatim texts, baked images), who may
+read it, and deletion of personal data that leaves every handed-out badge verifying."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import partial
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+import pytest
+from sqlmodel import select
+
+from issuer.db.models import AuditEvent, Credential, EvidenceFile, Person, Submission
+from issuer.errors import NotFoundError
+from issuer.services.catalogue import offered_badge
+from issuer.services.issuing import AttesterInfo, issue_credential
+from issuer.services.status_lists import count_allocation
+from tests.conftest import NOW
+from tests.integration.issuer.conftest import AppFetcher
+from verifier.baking import unbake_png, unbake_svg
+from verifier.resolve import Resolver
+from verifier.verify import verify_credential
+
+if TYPE_CHECKING:
+    from tests.integration.issuer.conftest import World
+
+pytestmark = pytest.mark.anyio
+
+
+async def _issue(world: World, student: str, *, badge: str = "weld-smaw-3f") -> Credential:
+    services = world.services
+    organisation = world.organisations["lincoln-hs"]
+    async with services.sessions() as session:
+        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
+        credential, slots = await issue_credential(
+            session,
+            services,
+            organisation=organisation,
+            badge=version,
+            student=await session.merge(world.people[student]),
+            level=3,
+            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Tess Teacher", role="teacher"),
+            actor=None,
+            now=NOW,
+        )
+        await count_allocation(session, organisation, slots)
+        await session.commit()
+        return credential
+
+
+async def _verdict(world: World, text: str) -> str:
+    resolver = Resolver(AppFetcher(world.client))
+    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
+    return report.verdict
+
+
+def _records(world: World, name: str) -> str:
+    return f"/api/learners/{world.person_id(name)}/credentials"
+
+
+async def test_record_lists_the_learners_badges_without_private_reasons(world: World) -> None:
+    credential = await _issue(world, "student")
+    response = await world.client.get("/api/me/credentials", headers=world.headers("student"))
+    assert response.status_code == 200
+    [entry] = response.json()
+    assert entry["id"] == credential.id
+    assert entry["badge"] == "weld-smaw-3f"
+    assert entry["level"] == 3
+    assert entry["levelName"]
+    assert entry["issuer"]["name"] == "Lincoln High School"
+    assert entry["attester"] == "Tess Teacher"
+    assert entry["state"] == "active"
+    assert entry["formats"] == ["json", "png", "svg"]  # no JWT for a learner known by e-mail
+    assert "statusReason" not in entry
+    same = await world.client.get(_records(world, "student"), headers=world.headers("student"))
+    assert same.json() == response.json()
+    # The learner's own reads are not audited.
+    async with world.services.sessions() as session:
+        reads = (await session.execute(select(AuditEvent).where(AuditEvent.action == "record.read"))).all()
+    assert reads == []
+
+
+async def test_record_downloads_are_the_signed_text_and_baked_images(world: World) -> None:
+    credential = await _issue(world, "student")
+    assert credential.ldp is not None
+    base = f"{_records(world, 'student')}/{credential.id}"
+    as_json = await world.client.get(f"{base}.json", headers=world.headers("student"))
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"].startswith("application/vc+ld+json")
+    assert as_json.text == credential.ldp  # verbatim
+    assert "attachment" in as_json.headers["content-disposition"]
+
+    png = await world.client.get(f"{base}.png", headers=world.headers("student"))
+    assert png.headers["content-type"] == "image/png"
+    assert unbake_png(png.content) == credential.ldp
+    assert await _verdict(world, unbake_png(png.content)) == "valid"
+
+    svg = await world.client.get(f"{base}.svg", headers=world.headers("student"))
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert unbake_svg(svg.content) == credential.ldp
+    assert json.loads(credential.ldp)["name"][:20] in svg.text
+
+    jwt = await world.client.get(f"{base}.jwt", headers=world.headers("student"))
+    assert jwt.status_code == 404  # not issued as a JWT
+    unknown = await world.client.get(f"{base}.pdf", headers=world.headers("student"))
+    assert unknown.status_code == 404
+
+
+async def test_record_jwt_download_is_the_vc_jwt(world: World) -> None:
+    async with world.services.sessions() as session:
+        person = await session.merge(world.people["student2"])
+        person.did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+        await session.commit()
+        world.people["student2"] = person
+    credential = await _issue(world, "student2")
+    response = await world.client.get(
+        f"{_records(world, 'student2')}/{credential.id}.jwt", headers=world.headers("student2")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vc+jwt")
+    assert response.text == credential.jwt
+
+
+async def test_record_staff_reads_are_audited_and_strangers_see_nothing(world: World) -> None:
+    await _issue(world, "student")
+    staff = await world.client.get(_records(world, "student"), headers=world.headers("teacher"))
+    assert staff.status_code == 200
+    assert len(staff.json()) == 1
+    for stranger in ("student2", "other_teacher", "other_admin", "supervisor", "registrar"):
+        response = await world.client.get(_records(world, "student"), headers=world.headers(stranger))
+        assert response.status_code == 404, stranger
+    assert (await world.client.get(_records(world, "student"))).status_code == 401
+    events = await world.client.get(
+        "/api/orgs/lincoln-hs/audit?action=record.read", headers=world.headers("admin")
+    )
+    [event] = events.json()["items"]
+    assert event["actor"] == world.person_id("teacher")
+    assert event["subject"] == world.person_id("student")
+
+
+async def test_record_guardian_of_a_minor_reads_and_deletes(world: World) -> None:
+    async with world.services.sessions() as session:
+        person = await session.merge(world.people["student"])
+        person.is_minor = True
+        await session.commit()
+        world.people["student"] = person
+    added = await world.client.post(
+        f"/api/orgs/lincoln-hs/students/{world.person_id('student')}/guardians",
+        json={"email": "parent@example.com", "displayName": "Parent"},
+        headers=world.headers("admin"),
+    )
+    assert added.status_code == 201
+    from issuer.services.people import open_session_for
+
+    async with world.services.sessions() as session:
+        guardian = await session.get(Person, uuid.UUID(added.json()["guardian"]["id"]))
+        assert guardian is not None
+        cookie, web_session = await open_session_for(session, person=guardian, now=NOW)
+    headers = {"Cookie": f"mb_session={cookie}", "X-CSRF-Token": web_session.csrf_token}
+    await _issue(world, "student")
+    assert (await world.client.get(_records(world, "student"), headers=headers)).status_code == 200
+    deleted = await world.client.request(
+        "DELETE",
+        f"/api/learners/{world.person_id('student')}",
+        json={"confirm": "ana@students.example.edu"},
+        headers=headers,
+    )
+    assert deleted.status_code == 204
+    async with world.services.sessions() as session:
+        assert await session.get(Person, world.people["student"].id) is None
+
+
+async def test_record_deletion_removes_the_person_and_evidence_but_badges_keep_verifying(
+    world: World,
+) -> None:
+    mine = await _issue(world, "student")
+    other = await _issue(world, "student2")
+    assert mine.ldp is not None
+    assert other.ldp is not None
+    services = world.services
+    stored = services.evidence.save(
+        b"my weld bead, described\n", filename="notes.txt", declared_type="text/plain"
+    )
+    async with services.sessions() as session:
+        _, version = await offered_badge(
+            session, services.catalog, "weld-smaw-3f", organisation_id=world.organisations["lincoln-hs"].id
+        )
+        submission = Submission(
+            organisation_id=world.organisations["lincoln-hs"].id,
+            student_id=world.people["student"].id,
+            badge_version_id=version.id,
+            badge_slug="weld-smaw-3f",
+            claimed_level=3,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        session.add(submission)
+        await session.flush()
+        session.add(
+            EvidenceFile(
+                submission_id=submission.id,
+                filename=stored.filename,
+                media_type=stored.media_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                storage_key=stored.storage_key,
+                created_at=NOW,
+            )
+        )
+        await session.commit()
+    assert await _verdict(world, mine.ldp) == "valid"
+
+    path = f"/api/learners/{world.person_id('student')}"
+    wrong = await world.client.request(
+        "DELETE", path, json={"confirm": "someone@else.example"}, headers=world.headers("student")
+    )
+    assert wrong.status_code == 422
+    assert "confirm" in wrong.json()["detail"]
+    by_teacher = await world.client.request(
+        "DELETE", path, json={"confirm": "ana@students.example.edu"}, headers=world.headers("teacher")
+    )
+    assert by_teacher.status_code == 403
+    by_stranger = await world.client.request(
+        "DELETE", path, json={"confirm": "ana@students.example.edu"}, headers=world.headers("other_teacher")
+    )
+    assert by_stranger.status_code == 404
+
+    deleted = await world.client.request(
+        "DELETE", path, json={"confirm": " Ana@Students.example.edu "}, headers=world.headers("student")
+    )
+    assert deleted.status_code == 204, deleted.text
+    with pytest.raises(NotFoundError):
+        services.evidence.read_bytes(stored.storage_key)
+    async with services.sessions() as session:
+        assert await session.get(Person, world.people["student"].id) is None
+        assert (await session.execute(select(Submission))).all() == []
+        kept = await session.get(Credential, mine.id)
+        assert kept is not None
+        assert (kept.recipient_id, kept.recipient) == (None, None)
+        assert kept.ldp == mine.ldp
+        untouched = await session.get(Credential, other.id)
+        assert untouched is not None
+        assert untouched.recipient_id == world.people["student2"].id
+        [event] = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "record.delete"))
+        ).scalars()
+    assert event.subject_id == world.person_id("student")
+    assert "ana@" not in json.dumps(event.detail)
+    # Their session went with the account; the badges in their hands still verify, and so do others'.
+    assert (await world.client.get("/api/me", headers=world.headers("student"))).status_code == 401
+    assert await _verdict(world, mine.ldp) == "valid"
+    assert await _verdict(world, other.ldp) == "valid"
