@@ -454,6 +454,10 @@ class AwardJob(SQLModel, table=True):
     rejected: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False))
     failed: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False))
     message: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    # Create unknown students (Person + student membership) rather than reject their rows.
+    enrol: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     created_at: datetime = Field(sa_column=_when())
     updated_at: datetime = Field(sa_column=_when())
 
@@ -473,6 +477,7 @@ class AwardJobRow(SQLModel, table=True):
     row_number: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     outcome: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     column: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
+    value: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False, server_default=""))
     message: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
     credential_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(60), nullable=True))
 

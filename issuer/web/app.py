@@ -16,7 +16,14 @@ from issuer.db import upgrade
 from issuer.services.catalogue import record_catalogue
 from issuer.services.context import build_services, utc_now
 from issuer.settings import Settings
+from issuer.web.api.admin import InvitationController, OrgAdminController
+from issuer.web.api.audit import AuditController
+from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award_jobs
+from issuer.web.api.badges import BadgeController
+from issuer.web.api.credentials import CredentialController
+from issuer.web.api.learners import LearnerController, MyRecordController
 from issuer.web.api.session import SessionController
+from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
@@ -24,6 +31,8 @@ from issuer.web.public import PublicController
 from issuer.web.status import StatusListController
 
 __all__ = ["ROUTE_HANDLERS", "create_app"]
+
+FORM_OVERHEAD_BYTES = 1024 * 1024
 
 
 @get(
@@ -40,7 +49,23 @@ async def healthz(state: State) -> Any:
     return {"status": "ok"}
 
 
-ROUTE_HANDLERS: list[Any] = [healthz, PublicController, StatusListController, SessionController]
+ROUTE_HANDLERS: list[Any] = [
+    healthz,
+    PublicController,
+    StatusListController,
+    SessionController,
+    BadgeController,
+    CredentialController,
+    AwardController,
+    SubmissionController,
+    ReviewQueueController,
+    MeSubmissionsController,
+    OrgAdminController,
+    InvitationController,
+    LearnerController,
+    MyRecordController,
+    AuditController,
+]
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Litestar:
@@ -56,9 +81,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         await upgrade(settings.database_url)
         async with services.sessions() as session:
             await record_catalogue(session, services.catalog, now=services.clock())
+        await resume_award_jobs(app)  # bulk awards a crash or a stop left unfinished
         app.state.ready = True
 
     async def stop(app: Litestar) -> None:
+        await stop_award_jobs(app)
         await services.engine.dispose()
 
     return Litestar(
@@ -71,6 +98,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
             {"settings": settings, "services": services, "sessions": services.sessions, "ready": False}
         ),
         exception_handlers=exception_handlers(),
+        # The largest body the API takes is one submission's evidence; the form fields around it get
+        # 1 MiB. The evidence store checks each file and the total again with clearer messages.
+        request_max_body_size=services.evidence.limits.max_submission_bytes + FORM_OVERHEAD_BYTES,
         openapi_config=OpenAPIConfig(
             title="Mastery Badges issuer",
             version="0.1.0",

@@ -40,18 +40,19 @@ async def test_badges_lists_the_consortium_catalogue_publicly(world: World) -> N
 
 async def test_badges_an_admin_adds_a_definition_and_new_versions(world: World) -> None:
     admin = world.headers("admin")
-    body = {"slug": "lincoln-robotics", "definition": _own_definition()}
+    definition = _own_definition()
+    body = {"slug": "lincoln-robotics", "definition": definition}
     created = await world.client.post("/api/orgs/lincoln-hs/badges", json=body, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["source"] == "organisation"
     again = await world.client.post("/api/orgs/lincoln-hs/badges", json=body, headers=admin)
     assert again.status_code == 200  # the same content: nothing new
-    changed = copy.deepcopy(body)
-    changed["definition"]["name"] = "Robotics safety (revised)"
+    revised = {**copy.deepcopy(definition), "name": "Robotics safety (revised)"}
+    changed = {"slug": "lincoln-robotics", "definition": revised}
     refused = await world.client.post("/api/orgs/lincoln-hs/badges", json=changed, headers=admin)
     assert refused.status_code == 422
     assert "higher version" in refused.json()["detail"]
-    changed["definition"]["version"] = 2
+    revised["version"] = 2
     assert (
         await world.client.post("/api/orgs/lincoln-hs/badges", json=changed, headers=admin)
     ).status_code == 201

@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("rejected", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("enrol", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="ck_award_job_state"),
@@ -239,6 +240,7 @@ def upgrade() -> None:
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=10), nullable=False),
         sa.Column("column", sa.String(length=40), nullable=True),
+        sa.Column("value", sa.Text(), server_default="", nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("credential_id", sa.String(length=60), nullable=True),
         sa.CheckConstraint(
