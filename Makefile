@@ -29,8 +29,10 @@ interop-deps:
 	@if command -v npm >/dev/null 2>&1; then cd tests/interop && npm ci --silent --no-audit --no-fund; \
 	else echo "npm not found: interop tests will be skipped"; fi
 
+# Tests run on every core (pytest-xdist); each test has its own SQLite file or PostgreSQL database.
+PYTEST_WORKERS ?= auto
 test: env interop-deps
-	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+	$(UV) run --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: env
 	$(UV) run --no-sync ruff check .

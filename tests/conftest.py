@@ -16,7 +16,7 @@ from issuer.definitions import BadgeCatalog, load_catalog
 from issuer.issuance import IssuerProfile, sign_data_integrity, sign_vc_jwt
 from keys.encoding import did_web_to_url
 from keys.publish import did_document
-from keys.store import FileKeyStore
+from keys.store import MIN_KDF_ROUNDS, FileKeyStore
 from verifier.resolve import ChainFetcher, MapFetcher, OfflineFetcher, Resolver
 
 if TYPE_CHECKING:
@@ -113,9 +113,11 @@ class TestIssuer:
 
 @pytest.fixture(name="issuer_store_dir", scope="session")
 def fx_issuer_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # RSA generation is slow: one store of real keys per session, copied per test.
+    # RSA generation is slow: one store of real keys per session, copied per test. The key files use the
+    # PBKDF2 minimum (1,000 rounds) instead of 600,000: the service unlocks a fresh copy in almost every
+    # integration test, and the measured default is tested in tests/unit/keys/test_store.py.
     directory = tmp_path_factory.mktemp("keystore")
-    store = FileKeyStore(directory, TEST_PASSPHRASE)
+    store = FileKeyStore(directory, TEST_PASSPHRASE, kdf_rounds=MIN_KDF_ROUNDS)
     for algorithm in ("EdDSA", "RS256", "ES256"):
         store.generate(algorithm, now=NOW)
     return directory
