@@ -274,3 +274,54 @@ async def test_allocation_draws_again_on_taken_indexes(world: World) -> None:
         ).scalar_one()
     prefilled = LIST_SIZE // 2 - (0 if existing % 2 else 1)
     assert slots == prefilled + 1 + CONCURRENT_AWARDS
+
+
+async def test_a_bulk_job_and_direct_awards_at_once_issue_each_award_once(world: World) -> None:
+    """A CSV job of 30 rows runs while 30 direct awards are made, 15 of them the same awards as rows of
+    the file: every award exists exactly once, and the slots and counters stay consistent."""
+    from issuer.roles import Principal
+    from issuer.services.awards import create_job, run_job
+
+    learners = await _learners(world, 45)
+    in_file, overlap, direct_only = learners[:30], learners[15:30], learners[30:]
+    csv = "student,badge,level\n" + "".join(f"{person.email},weld-smaw-3f,3\n" for person in in_file)
+    teacher = world.people["teacher"]
+    organisation = world.organisations[ORG]
+    async with world.services.sessions() as session:
+        job = await create_job(
+            session,
+            world.services,
+            organisation=organisation,
+            creator=Principal(
+                person_id=teacher.id, display_name="Teacher", roles={organisation.id: frozenset({"teacher"})}
+            ),
+            attester_role="teacher",
+            filename="crowd.csv",
+            data=csv.encode(),
+            enrol=False,
+            now=NOW,
+        )
+        job_id = job.id
+
+    async def direct(student: Person) -> str:
+        try:
+            await _issue(world, student)
+        except AlreadyIssuedError:
+            return "already"
+        return "issued"
+
+    outcomes = await asyncio.gather(
+        run_job(world.services, job_id, batch_size=5), *(direct(s) for s in [*overlap, *direct_only])
+    )
+    progress, direct_results = outcomes[0], outcomes[1:]
+    assert progress.state == "done"
+    assert progress.issued + progress.skipped == 30
+    assert progress.rejected == 0
+    # Each overlapping award was made by exactly one side.
+    assert progress.skipped == sum(1 for result in direct_results[: len(overlap)] if result == "issued")
+    assert all(result == "issued" for result in direct_results[len(overlap) :])
+    stored = await _stored_state(world)
+    credentials: list[Credential] = stored["credentials"]
+    assert len(credentials) == 45
+    assert len({c.recipient_id for c in credentials}) == 45
+    _check_invariants(stored)
