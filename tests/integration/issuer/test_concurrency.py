@@ -310,10 +310,10 @@ async def test_a_bulk_job_and_direct_awards_at_once_issue_each_award_once(world:
             return "already"
         return "issued"
 
-    outcomes = await asyncio.gather(
-        run_job(world.services, job_id, batch_size=5), *(direct(s) for s in [*overlap, *direct_only])
+    progress, direct_results = await asyncio.gather(
+        run_job(world.services, job_id, batch_size=5),
+        asyncio.gather(*(direct(s) for s in [*overlap, *direct_only])),
     )
-    progress, direct_results = outcomes[0], outcomes[1:]
     assert progress.state == "done"
     assert progress.issued + progress.skipped == 30
     assert progress.rejected == 0
