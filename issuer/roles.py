@@ -2,7 +2,9 @@
 
 A person holds roles per organisation (``Membership``). A browser session acts with all of its person's
 roles; an API token acts with its person's roles too, but only within its ``scopes`` (and, when it
-names one, only in its organisation). ``docs/service.md`` has the table of endpoints and roles.
+names one, only in its organisation). A session opened with a credential one organisation's staff could
+know (an invitation link, a password they set) is restricted to that organisation the same way.
+``docs/service.md`` has the table of endpoints and roles.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Principal:
         display_name: for attestations and the audit log.
         roles: the person's roles in each organisation (by organisation id).
         scopes: an API token's scopes; ``None`` for a browser session (all of the person's roles).
-        token_organisation: the one organisation an API token is limited to, if any.
+        token_organisation: the one organisation an API token or an org-restricted session is
+            limited to, if any (no roles, no learner records, no account deletion beyond it).
         via: ``session``, ``token`` or ``cli`` (the command line, run by the operator).
     """
 
@@ -58,6 +61,10 @@ class Principal:
         if self.token_organisation is not None and self.token_organisation != organisation_id:
             return frozenset()
         return self.roles.get(organisation_id, frozenset())
+
+    def may_act_in(self, organisation_id: uuid.UUID) -> bool:
+        """Whether this principal is not restricted away from that organisation (roles aside)."""
+        return self.token_organisation is None or self.token_organisation == organisation_id
 
     def has_scope(self, scope: str | None) -> bool:
         """A session has every scope; a token only those it was given."""

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
         defs_dir: the ``badge_defs`` folder (``badges/*.yaml`` and ``published.lock.json``).
         evidence_dir: where uploaded evidence files live (default ``<data_dir>/evidence``).
         cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
+        login_rate_per_minute: sign-ins, and invitation links accepted, per client IP address and
+            minute (``ISSUER_LOGIN_RATE_PER_MINUTE``); more get 429.
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -52,6 +54,7 @@ class Settings(BaseSettings):
     defs_dir: Path = Path("badge_defs")
     evidence_dir: Path | None = None
     cookie_secure: bool = True
+    login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

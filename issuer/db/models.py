@@ -91,7 +91,9 @@ class Person(SQLModel, table=True):
 
     ``password_hash`` is argon2id (``issuer.accounts``); an invited supervisor has none and signs in
     through their invitation link. ``did`` is the learner's own DID (from a wallet), when known: a
-    credential is then bound to it, and can also be given as a VC-JWT.
+    credential is then bound to it, and can also be given as a VC-JWT. ``password_org_id`` is the
+    organisation whose staff set the password (None: set by the operator): its staff know it, so a
+    sign-in with it acts in that organisation only (docs/service.md "Who may do what").
     """
 
     __tablename__ = "person"
@@ -101,13 +103,20 @@ class Person(SQLModel, table=True):
     email: str = Field(sa_column=sa.Column(sa.String(254), nullable=False))
     display_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     password_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    password_org_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("organisation", nullable=True, ondelete="SET NULL")
+    )
     did: str | None = Field(default=None, sa_column=sa.Column(sa.String(500), nullable=True))
     is_minor: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False))
     created_at: datetime = Field(sa_column=_when())
 
 
 class Membership(SQLModel, table=True):
-    """A person's role in an organisation; a person may hold several (a teacher who is also an admin)."""
+    """A person's role in an organisation; a person may hold several (a teacher who is also an admin).
+
+    ``invitation_id``: the invitation whose acceptance created it (withdrawing a teacher invitation
+    takes that role back).
+    """
 
     __tablename__ = "membership"
     __table_args__ = (
@@ -120,16 +129,26 @@ class Membership(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="CASCADE"))
     person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
     role: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    invitation_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("invitation", nullable=True, ondelete="SET NULL")
+    )
     created_at: datetime = Field(sa_column=_when())
 
 
 class Guardianship(SQLModel, table=True):
-    """A parent or guardian who may act on a minor student's record."""
+    """A parent or guardian who may act on a minor student's record, as linked by one organisation's admin.
+
+    The guardian's powers count only through the organisations that linked them (that admin vouches
+    for the link only there).
+    """
 
     __tablename__ = "guardianship"
-    __table_args__ = (sa.UniqueConstraint("guardian_id", "student_id", name="uq_guardianship"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "guardian_id", "student_id", name="uq_guardianship"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="CASCADE"))
     guardian_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
     student_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
     created_at: datetime = Field(sa_column=_when())
@@ -155,6 +174,9 @@ class SupervisorGrant(SQLModel, table=True):
     badge_slug: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     granted_by_id: uuid.UUID | None = Field(
         default=None, sa_column=_ref("person", nullable=True, ondelete="SET NULL")
+    )
+    invitation_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("invitation", nullable=True, ondelete="SET NULL")
     )
     created_at: datetime = Field(sa_column=_when())
 
@@ -196,6 +218,8 @@ class WebSession(SQLModel, table=True):
     """A signed-in browser: the cookie holds a random token, the table only its SHA-256.
 
     ``csrf_token`` must come back in the ``X-CSRF-Token`` header of every unsafe request made with the cookie.
+    ``organisation_id`` restricts the session to one organisation (a sign-in with a credential that
+    organisation's staff could know: an invitation link, a password they set).
     """
 
     __tablename__ = "web_session"
@@ -203,6 +227,9 @@ class WebSession(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
+    organisation_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("organisation", nullable=True, ondelete="CASCADE")
+    )
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     csrf_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = Field(sa_column=_when())

@@ -7,9 +7,15 @@ The link's token is shown once; only its SHA-256 is stored.
 Decisions (docs/service.md "Invitations"):
 - Accepting creates the person if new (no password), the membership and one ``SupervisorGrant`` per
   badge x student, and signs them in. Opening the link again before it expires signs them in again
-  (a supervisor has no password), but only for a person without a password: someone who has one signs
-  in with it, so a forwarded link never opens an account with a password (and maybe other roles).
-- Withdrawing an invitation stops its link; if it was accepted, the grants it gave are taken back too.
+  (a supervisor has no password).
+- The session a link opens is always restricted to the inviting organisation, for new and existing
+  accounts alike: the inviting staff saw the link, and nobody proved they own the e-mail address, so
+  the link must give no power in another organisation nor over the whole account (deleting it,
+  reading other organisations' badges). Someone with other roles signs in with their own password
+  for those. Every link sign-in is audited as ``auth.login`` with ``{"via": "invitation"}``.
+- Withdrawing an invitation stops its link; if it was accepted, the grants it created are taken back
+  (``SupervisorGrant.invitation_id``), and so is the teacher role it created. A supervisor role stays:
+  it gives nothing without grants, and other invitations may have given grants under it.
 - Teachers invite supervisors only; admins invite supervisors or teachers.
 """
 
@@ -22,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from issuer.accounts import new_token, token_digest
 from issuer.db.models import Invitation, Membership, Organisation, Person, SupervisorGrant, WebSession
@@ -64,6 +70,7 @@ INVITABLE_ROLES: Final = {"teacher": frozenset({"supervisor"}), "admin": frozens
 MAX_DAYS: Final = 90
 MAX_BADGES: Final = 50
 MAX_STUDENTS: Final = 200
+MAX_PAGE: Final = 500
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,12 @@ class InvitationView:
 
 @dataclass(frozen=True)
 class Accepted:
-    """An accepted invitation: the session opened (cookie token shown once) and the grants.
-
-    ``token`` and ``web_session`` are None for a person who has a password: they sign in with it.
-    """
+    """An accepted invitation: the session opened (cookie token shown once, restricted to the
+    organisation) and the grants."""
 
     person: Person
-    token: str | None
-    web_session: WebSession | None
+    token: str
+    web_session: WebSession
     organisation: Organisation
     role: str
     grants: list[GrantView]
@@ -261,6 +266,8 @@ async def accept_invitation(
 ) -> Accepted:
     """Accept (or, accepted already, re-open) an invitation: person, membership, grants, a session; commits.
 
+    The session acts in the inviting organisation only (the module's docstring says why).
+
     Raises:
         InvitationInvalidError: unknown, withdrawn or expired.
     """
@@ -292,12 +299,19 @@ async def _accept(session: AsyncSession, catalog: BadgeCatalog, token: str, *, n
         )
     if invitation.accepted_at is None:
         await _join(session, invitation, person, now=now)
-    cookie: str | None = None
-    web_session: WebSession | None = None
-    if person.password_hash is None:
-        cookie, web_session = await open_session_for(session, person=person, now=now)  # commits
-    else:
-        await session.commit()
+    record_event(
+        session,
+        actor=None,
+        action="auth.login",
+        subject_type="person",
+        subject_id=person.id,
+        organisation_id=organisation.id,
+        detail={"via": "invitation", "invitation": str(invitation.id)},
+        at=now,
+    )
+    cookie, web_session = await open_session_for(
+        session, person=person, now=now, organisation_id=organisation.id
+    )  # commits
     grants = [g for g in await grants_of(session, catalog, person.id) if g.organisation == organisation.slug]
     return Accepted(person, cookie, web_session, organisation, invitation.role, grants)
 
@@ -310,6 +324,7 @@ async def _join(session: AsyncSession, invitation: Invitation, person: Person, *
                 organisation_id=invitation.organisation_id,
                 person_id=person.id,
                 role=invitation.role,
+                invitation_id=invitation.id,
                 created_at=now,
             )
         )
@@ -345,6 +360,7 @@ async def _join(session: AsyncSession, invitation: Invitation, person: Person, *
                     student_id=student_id,
                     badge_slug=slug,
                     granted_by_id=invitation.invited_by_id,
+                    invitation_id=invitation.id,
                     created_at=now,
                 )
             )
@@ -372,7 +388,8 @@ async def withdraw_invitation(
     actor_roles: frozenset[str],
     now: datetime,
 ) -> Invitation:
-    """Stop an invitation's link and take back the grants it gave; commits (``invitation.withdraw``).
+    """Stop an invitation's link and take back the grants (and teacher role) it created; commits
+    (``invitation.withdraw``).
 
     Raises:
         NotFoundError: no such invitation here, or (for a teacher who is not an admin) not one they sent.
@@ -386,15 +403,16 @@ async def withdraw_invitation(
         raise NotFoundError("no such invitation in this organisation")
     if invitation.withdrawn_at is None:
         invitation.withdrawn_at = now
-        if invitation.person_id is not None and invitation.badge_slugs:
-            await session.execute(
-                delete(SupervisorGrant).where(
-                    SupervisorGrant.organisation_id == organisation.id,  # type: ignore[arg-type]
-                    SupervisorGrant.supervisor_id == invitation.person_id,  # type: ignore[arg-type]
-                    SupervisorGrant.badge_slug.in_(invitation.badge_slugs),  # type: ignore[attr-defined]
-                    SupervisorGrant.student_id.in_([uuid.UUID(s) for s in invitation.student_ids]),  # type: ignore[attr-defined]
-                )
+        # Only what this invitation created: a grant or role given another way stays.
+        grants = await session.execute(
+            delete(SupervisorGrant).where(SupervisorGrant.invitation_id == invitation.id)  # type: ignore[arg-type]
+        )
+        roles = await session.execute(
+            delete(Membership).where(
+                Membership.invitation_id == invitation.id,  # type: ignore[arg-type]
+                Membership.role == "teacher",  # type: ignore[arg-type]
             )
+        )
         record_event(
             session,
             actor=actor,
@@ -402,41 +420,58 @@ async def withdraw_invitation(
             subject_type="invitation",
             subject_id=invitation.id,
             organisation_id=organisation.id,
+            detail={"grantsRemoved": grants.rowcount, "roleRemoved": bool(roles.rowcount)},  # type: ignore[attr-defined]
             at=now,
         )
         await session.commit()
     return invitation
 
 
-async def list_invitations(session: AsyncSession, organisation_id: uuid.UUID) -> list[Invitation]:
-    """The organisation's invitations, newest first."""
+async def list_invitations(
+    session: AsyncSession, organisation_id: uuid.UUID, *, limit: int = 100, offset: int = 0
+) -> list[Invitation]:
+    """The organisation's invitations, newest first; one page of at most 500."""
     result = await session.execute(
         select(Invitation)
         .where(Invitation.organisation_id == organisation_id)
-        .order_by(Invitation.created_at.desc())  # type: ignore[attr-defined]
+        .order_by(col(Invitation.created_at).desc(), col(Invitation.id))
+        .limit(max(1, min(limit, MAX_PAGE)))
+        .offset(max(0, offset))
     )
     return list(result.scalars())
 
 
 async def grants_of(
-    session: AsyncSession, catalog: BadgeCatalog, supervisor_id: uuid.UUID
+    session: AsyncSession,
+    catalog: BadgeCatalog,
+    supervisor_id: uuid.UUID,
+    *,
+    organisation_id: uuid.UUID | None = None,
 ) -> list[GrantView]:
-    """What a supervisor may attest, everywhere: badge x student, by organisation, badge and student."""
-    result = await session.execute(
+    """What a supervisor may attest (everywhere, or in one organisation): badge x student, in order."""
+    statement = (
         select(SupervisorGrant, Organisation, Person)
         .join(Organisation, Organisation.id == SupervisorGrant.organisation_id)  # type: ignore[arg-type]
         .join(Person, Person.id == SupervisorGrant.student_id)  # type: ignore[arg-type]
         .where(SupervisorGrant.supervisor_id == supervisor_id)
-        .order_by(Organisation.slug, SupervisorGrant.badge_slug, Person.display_name)
     )
+    if organisation_id is not None:
+        statement = statement.where(SupervisorGrant.organisation_id == organisation_id)
+    result = await session.execute(
+        statement.order_by(Organisation.slug, SupervisorGrant.badge_slug, Person.display_name)
+    )
+    names: dict[tuple[str, uuid.UUID], str] = {}  # one catalogue lookup per badge, not per grant
     views = []
     for grant, organisation, student in result.all():
+        key = (grant.badge_slug, organisation.id)
+        if key not in names:
+            names[key] = await _badge_name(session, catalog, grant.badge_slug, organisation.id)
         views.append(
             GrantView(
                 organisation=organisation.slug,
                 organisation_name=organisation.name,
                 badge=grant.badge_slug,
-                badge_name=await _badge_name(session, catalog, grant.badge_slug, organisation.id),
+                badge_name=names[key],
                 student_id=student.id,
                 student_name=student.display_name,
             )

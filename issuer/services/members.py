@@ -3,7 +3,13 @@
 Who may add whom: an admin adds anyone in any role; a teacher adds students only (a class list), never
 staff. A password is set only for a new account: adding an existing person to an organisation never
 changes their password, name or minor flag (else an admin of one school could take over an account
-that belongs to another).
+that belongs to another). A password an admin or teacher sets marks the account so that signing in
+with it acts in their organisation only (``Person.password_org_id``, docs/service.md).
+
+Guardians: the link is the linking organisation's word (``Guardianship.organisation_id``), so a
+guardian's powers count only through the organisations that linked them; an admin cannot make
+themself, or anyone on the organisation's staff, a guardian (else an admin could take over a student
+of another school by enrolling them here).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ __all__ = [
 ]
 
 TEACHER_ADDABLE_ROLES: Final = frozenset({"student"})
+# Who cannot also be a guardian in the same organisation: they could then act on a minor's whole record.
+NOT_GUARDIANS: Final = frozenset({"admin", "teacher", "supervisor"})
 
 
 async def is_member(
@@ -159,11 +167,13 @@ async def add_guardian(
 ) -> tuple[Person, Guardianship]:
     """Record a parent or guardian of a minor student of this organisation and commit (``guardian.add``).
 
-    The guardian gets no role in the organisation: they may read, download and ask to delete the
-    student's record while the student is a minor.
+    The guardian gets no role in the organisation: while the student is a minor, they may read and
+    download the badges this organisation issued, and ask to delete the record when every
+    organisation of the student linked them.
 
     Raises:
         NotFoundError: the person is not a student of this organisation.
+        ForbiddenError: the acting admin themself, or someone on this organisation's staff.
         InvalidRequestError: the student is not a minor; bad e-mail or password; a password for an
             existing account; the student themself; the guardianship exists already.
     """
@@ -174,11 +184,31 @@ async def add_guardian(
         raise InvalidRequestError("this student is not a minor: an adult student manages their own record")
     await _refuse_password_for_existing(session, email, password)
     guardian = await ensure_person(
-        session, email=email, display_name=display_name, now=now, password=password
+        session,
+        email=email,
+        display_name=display_name,
+        now=now,
+        password=password,
+        password_org_id=organisation.id,
     )
     if guardian.id == student.id:
         raise InvalidRequestError("a student cannot be their own guardian")
-    guardianship = Guardianship(guardian_id=guardian.id, student_id=student.id, created_at=now)
+    if guardian.id == actor.person_id:
+        raise ForbiddenError("you cannot make yourself a guardian: another admin must link you")
+    staff = await session.execute(
+        select(Membership.role).where(
+            Membership.organisation_id == organisation.id,
+            Membership.person_id == guardian.id,
+            Membership.role.in_(NOT_GUARDIANS),  # type: ignore[attr-defined]
+        )
+    )
+    if (role := staff.scalars().first()) is not None:
+        raise ForbiddenError(
+            f"{guardian.email} is a {role} of {organisation.slug}: staff cannot be guardians here"
+        )
+    guardianship = Guardianship(
+        organisation_id=organisation.id, guardian_id=guardian.id, student_id=student.id, created_at=now
+    )
     session.add(guardianship)
     record_event(
         session,
@@ -194,16 +224,24 @@ async def add_guardian(
         await session.commit()
     except IntegrityError as err:
         await session.rollback()
-        raise InvalidRequestError("this person is already a guardian of this student") from err
+        raise InvalidRequestError(
+            f"this person is already a guardian of this student for {organisation.slug}"
+        ) from err
     return guardian, guardianship
 
 
-async def list_guardians(session: AsyncSession, student_id: uuid.UUID) -> list[Person]:
-    """The guardians of a student, by name."""
-    result = await session.execute(
+async def list_guardians(
+    session: AsyncSession, student_id: uuid.UUID, *, organisation_id: uuid.UUID | None = None
+) -> list[Person]:
+    """The guardians of a student (linked by that organisation, if given), by name."""
+    statement = (
         select(Person)
         .join(Guardianship, Guardianship.guardian_id == Person.id)  # type: ignore[arg-type]
         .where(Guardianship.student_id == student_id)
         .order_by(Person.display_name)
+        .distinct()
     )
+    if organisation_id is not None:
+        statement = statement.where(Guardianship.organisation_id == organisation_id)
+    result = await session.execute(statement)
     return list(result.scalars())

@@ -1,14 +1,20 @@
-"""People, their roles, browser sessions and API tokens."""
+"""People, their roles, browser sessions and API tokens.
+
+Org-restricted sign-ins (docs/service.md "Who may do what"): nobody proves they own an e-mail address
+here, so a credential that one organisation's staff could know (a password they set, an invitation link
+they were shown) opens a session limited to that organisation, like an API token limited to it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from issuer.accounts import (
     MIN_PASSWORD_LENGTH,
@@ -19,7 +25,13 @@ from issuer.accounts import (
     verify_password,
 )
 from issuer.db.models import ApiToken, Membership, Organisation, Person, WebSession
-from issuer.errors import AuthenticationRequiredError, ForbiddenError, InvalidRequestError, NotFoundError
+from issuer.errors import (
+    AuthenticationRequiredError,
+    ForbiddenError,
+    InvalidRequestError,
+    InvalidStateError,
+    NotFoundError,
+)
 from issuer.roles import ROLES, SCOPES, Principal
 from issuer.services.audit import record_event
 
@@ -46,12 +58,14 @@ __all__ = [
     "resolve_api_token",
     "resolve_session",
     "revoke_api_token",
+    "session_only",
 ]
 
 SESSION_TTL: Final = timedelta(hours=12)
 API_TOKEN_PREFIX: Final = "mbt"  # noqa: S105 - a prefix, not a secret
 SESSION_PREFIX: Final = "mbs"
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_PAGE: Final = 500
 
 
 def normalize_email(email: str) -> str:
@@ -89,21 +103,36 @@ async def ensure_person(
     display_name: str,
     now: datetime,
     password: str | None = None,
+    password_org_id: uuid.UUID | None = None,
     is_minor: bool = False,
 ) -> Person:
-    """The person with that e-mail, created (without committing) when new; a given password is set."""
+    """The person with that e-mail, created (without committing) when new; a given password is set.
+
+    ``password_org_id``: the organisation whose staff chose the password (None: the operator did);
+    a sign-in with it is restricted to that organisation.
+
+    Two requests creating the same new e-mail at once: the loser's insert fails on the unique e-mail
+    inside a savepoint, and it carries on with the winner's row.
+    """
     if not display_name.strip() or len(display_name) > 200:
         raise InvalidRequestError("display_name: must be 1-200 characters")
     if password is not None:
         check_password_rules(password)
-    person = await find_person(session, email)
+    address = normalize_email(email)
+    person = await find_person(session, address)
     if person is None:
-        person = Person(
-            email=normalize_email(email), display_name=display_name.strip(), is_minor=is_minor, created_at=now
-        )
-        session.add(person)
+        person = Person(email=address, display_name=display_name.strip(), is_minor=is_minor, created_at=now)
+        try:
+            async with session.begin_nested():
+                session.add(person)
+        except IntegrityError:
+            person = await find_person(session, address)
+            if person is None:  # the other transaction rolled back after all: let the caller retry
+                raise InvalidStateError(f"{address} was being created at the same time: try again") from None
     if password is not None:
-        person.password_hash = hash_password(password)
+        # argon2 is CPU work (~0.2 s): off the event loop.
+        person.password_hash = await asyncio.to_thread(hash_password, password)
+        person.password_org_id = password_org_id
     await session.flush()
     return person
 
@@ -122,13 +151,23 @@ async def add_member(
 ) -> tuple[Person, Membership]:
     """Give someone a role in an organisation (creating their account if new) and commit.
 
+    A password given by a person (``actor`` signed in: the members API) restricts sign-ins with it to
+    this organisation; one given by the operator (``actor`` None or via ``cli``) does not.
+
     Raises:
         InvalidRequestError: unknown role, bad e-mail, short password, or the role is held already.
     """
     if role not in ROLES:
         raise InvalidRequestError(f"role {role[:40]!r}: choose one of {', '.join(ROLES)}")
+    by_staff = actor is not None and actor.via != "cli"
     person = await ensure_person(
-        session, email=email, display_name=display_name, now=now, password=password, is_minor=is_minor
+        session,
+        email=email,
+        display_name=display_name,
+        now=now,
+        password=password,
+        password_org_id=organisation.id if by_staff else None,
+        is_minor=is_minor,
     )
     membership = Membership(organisation_id=organisation.id, person_id=person.id, role=role, created_at=now)
     session.add(membership)
@@ -152,13 +191,17 @@ async def add_member(
     return person, membership
 
 
-async def list_members(session: AsyncSession, organisation_id: uuid.UUID) -> list[tuple[Person, Membership]]:
-    """Everyone with a role in the organisation, by name."""
+async def list_members(
+    session: AsyncSession, organisation_id: uuid.UUID, *, limit: int = 100, offset: int = 0
+) -> list[tuple[Person, Membership]]:
+    """Everyone with a role in the organisation, by name; one page of at most 500."""
     result = await session.execute(
         select(Person, Membership)
         .join(Membership, Membership.person_id == Person.id)  # type: ignore[arg-type]
         .where(Membership.organisation_id == organisation_id)
-        .order_by(Person.display_name, Membership.role)
+        .order_by(Person.display_name, Membership.role, col(Membership.id))
+        .limit(max(1, min(limit, MAX_PAGE)))
+        .offset(max(0, offset))
     )
     return [(person, membership) for person, membership in result.all()]
 
@@ -191,6 +234,8 @@ async def login(
 ) -> tuple[str, WebSession, Person]:
     """Check an e-mail and password and open a session; returns the cookie token (shown once).
 
+    The session is restricted to ``person.password_org_id`` when an organisation's staff set the password.
+
     Raises:
         AuthenticationRequiredError: the same message whether the e-mail or the password is wrong.
     """
@@ -198,13 +243,16 @@ async def login(
         person = await find_person(session, email)
     except InvalidRequestError:
         person = None
-    if not verify_password(person.password_hash if person else None, password) or person is None:
+    # argon2 is CPU work (~0.2 s): a worker thread keeps the event loop serving other requests.
+    matches = await asyncio.to_thread(verify_password, person.password_hash if person else None, password)
+    if not matches or person is None:
         raise AuthenticationRequiredError("wrong e-mail or password")
     if person.password_hash and password_needs_rehash(person.password_hash):
-        person.password_hash = hash_password(password)
+        person.password_hash = await asyncio.to_thread(hash_password, password)
     token = new_token(SESSION_PREFIX)
     web_session = WebSession(
         person_id=person.id,
+        organisation_id=person.password_org_id,
         token_hash=token_digest(token),
         csrf_token=secrets.token_urlsafe(24),
         created_at=now,
@@ -212,17 +260,30 @@ async def login(
     )
     session.add(web_session)
     record_event(
-        session, actor=None, action="auth.login", subject_type="person", subject_id=person.id, at=now
+        session,
+        actor=None,
+        action="auth.login",
+        subject_type="person",
+        subject_id=person.id,
+        organisation_id=person.password_org_id,
+        detail={"via": "password"},
+        at=now,
     )
     await session.commit()
     return token, web_session, person
 
 
-async def open_session_for(session: AsyncSession, *, person: Person, now: datetime) -> tuple[str, WebSession]:
-    """A session for someone already identified another way (an invitation link); commits."""
+async def open_session_for(
+    session: AsyncSession, *, person: Person, now: datetime, organisation_id: uuid.UUID | None = None
+) -> tuple[str, WebSession]:
+    """A session for someone already identified another way (an invitation link); commits.
+
+    ``organisation_id`` restricts it to that organisation (its principal has no role elsewhere).
+    """
     token = new_token(SESSION_PREFIX)
     web_session = WebSession(
         person_id=person.id,
+        organisation_id=organisation_id,
         token_hash=token_digest(token),
         csrf_token=secrets.token_urlsafe(24),
         created_at=now,
@@ -246,7 +307,10 @@ async def resolve_session(
     if row is None or _aware(row[0].expires_at) <= now:
         return None
     web_session, person = row
-    return await principal_for(session, person, via="session"), web_session
+    principal = await principal_for(
+        session, person, via="session", token_organisation=web_session.organisation_id
+    )
+    return principal, web_session
 
 
 async def logout(session: AsyncSession, token: str) -> None:
@@ -271,13 +335,19 @@ async def create_api_token(
     """A scoped token for the principal's scripts; returns the secret (shown once) and its record.
 
     A token cannot give more than its person has: it acts with the person's roles, within its scopes.
+    A session restricted to one organisation makes tokens restricted to it.
 
     Raises:
         InvalidRequestError: unknown scope, no scope, empty name, expiry in the past.
         ForbiddenError: an API token asked for another token, or an organisation the person is not in.
     """
-    if principal.person_id is None or principal.via != "session":
-        raise ForbiddenError("API tokens are created from a signed-in session, not with another token")
+    person_id = session_only(principal)
+    if principal.token_organisation is not None:
+        if organisation_id not in (None, principal.token_organisation):
+            raise ForbiddenError(
+                "this session acts in one organisation only: sign in with your own password for others"
+            )
+        organisation_id = principal.token_organisation
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise InvalidRequestError(
@@ -293,7 +363,7 @@ async def create_api_token(
         raise ForbiddenError("you hold no role in that organisation")
     token = new_token(API_TOKEN_PREFIX)
     record = ApiToken(
-        person_id=principal.person_id,
+        person_id=person_id,
         organisation_id=organisation_id,
         name=name.strip(),
         token_hash=token_digest(token),
@@ -314,6 +384,17 @@ async def create_api_token(
     )
     await session.commit()
     return token, record
+
+
+def session_only(principal: Principal) -> uuid.UUID:
+    """The person of a browser session; token management is refused to API tokens.
+
+    Raises:
+        ForbiddenError: an API token (or the operator) is asking.
+    """
+    if principal.person_id is None or principal.via != "session":
+        raise ForbiddenError("API tokens are managed from a signed-in session, not with an API token")
+    return principal.person_id
 
 
 async def resolve_api_token(session: AsyncSession, token: str, *, now: datetime) -> Principal | None:
@@ -356,10 +437,12 @@ async def revoke_api_token(
     """Withdraw one of the principal's own tokens and commit.
 
     Raises:
+        ForbiddenError: asked with an API token.
         NotFoundError: no such token of this person.
     """
+    person_id = session_only(principal)
     record = await session.get(ApiToken, token_id)
-    if record is None or record.person_id != principal.person_id:
+    if record is None or record.person_id != person_id:
         raise NotFoundError("no such API token")
     if record.revoked_at is None:
         record.revoked_at = now

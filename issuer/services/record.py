@@ -1,11 +1,18 @@
 """The learner's record: their badges, downloads (JSON-LD, VC-JWT, baked PNG and SVG) and deletion.
 
-Who reads a record: the learner; a guardian of a minor learner; a teacher or admin of an
-organisation, for the credentials that organisation issued (audited as ``record.read``). Anyone
-else is told there is no such record, so ids cannot be probed.
+Who reads a record: the learner; a guardian of a minor learner, for the credentials issued by the
+organisations that linked the guardian; a teacher or admin of an organisation, for the credentials
+that organisation issued (audited as ``record.read``). Anyone else is told there is no such record,
+so ids cannot be probed.
+
+A principal restricted to one organisation (an org-restricted sign-in or an API token limited to it,
+docs/service.md "Who may do what") reads only that organisation's credentials, and deletes an account
+only when every membership of the learner is in that organisation: a credential that organisation's
+staff could know must not give power over the rest of the account.
 
 Deletion removes the person (memberships, sessions, tokens, grants, guardianships, submissions and
-reviews of them cascade), the evidence files, and the name of the learner on their credentials;
+reviews of them cascade), the evidence files, the invitations addressed to their e-mail, their
+e-mail in bulk award jobs, and the recipient and private status reason on their credentials;
 the signed credential texts and their status bits stay, so the badges in the learner's hands keep
 verifying (the issue's "right to be forgotten" without breaking what was handed out).
 """
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 from xml.sax.saxutils import escape
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
 
 from issuer.db.models import (
@@ -27,6 +34,7 @@ from issuer.db.models import (
     Credential,
     EvidenceFile,
     Guardianship,
+    Invitation,
     Membership,
     Organisation,
     Person,
@@ -35,6 +43,7 @@ from issuer.db.models import (
 from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
 from issuer.roles import STAFF_ROLES
 from issuer.services.audit import record_event
+from issuer.services.awards import forget_learner_in_jobs
 from issuer.services.catalogue import definition_of
 from issuer.services.people import normalize_email
 from verifier.baking import bake_png, bake_svg, blank_png
@@ -77,7 +86,8 @@ class RecordAccess:
 
     Attributes:
         as_: ``self``, ``guardian`` or ``staff``.
-        organisations: for staff, the organisations whose credentials they may see (None: all).
+        organisations: the organisations whose credentials the reader may see (None: all): a staff
+            member's, a guardian's linking ones, a restricted principal's one.
     """
 
     learner: Person
@@ -118,21 +128,38 @@ async def record_access(
 
     Raises:
         NotFoundError: no such learner, or one the principal may not see (the same answer for both).
-        ForbiddenError: staff asking to delete a learner's data (only the learner or a guardian may).
+        ForbiddenError: staff asking to delete a learner's data (only the learner or a guardian may);
+            a restricted principal, or a guardian, deleting an account that also belongs to an
+            organisation outside their reach.
     """
     learner = await session.get(Person, learner_id)
     if learner is None or principal.person_id is None:
         raise NotFoundError("no such learner record")
     if learner.id == principal.person_id:
-        return RecordAccess(learner, "self", None)
-    if learner.is_minor:
-        guardian = await session.execute(
-            select(Guardianship.id).where(
-                Guardianship.guardian_id == principal.person_id, Guardianship.student_id == learner.id
+        own = None if principal.token_organisation is None else frozenset({principal.token_organisation})
+        if deleting and own is not None and not await _only_member_of(session, learner.id, own):
+            raise ForbiddenError(
+                "this sign-in acts for one organisation only, and the account belongs to others too: "
+                "sign in with your own password to delete it"
             )
-        )
-        if guardian.first() is not None:
-            return RecordAccess(learner, "guardian", None)
+        return RecordAccess(learner, "self", own)
+    if learner.is_minor:
+        linked_by = (
+            await session.execute(
+                select(Guardianship.organisation_id).where(
+                    Guardianship.guardian_id == principal.person_id, Guardianship.student_id == learner.id
+                )
+            )
+        ).scalars()
+        usable = frozenset(org for org in linked_by if principal.may_act_in(org))
+        if usable:
+            if deleting and not await _only_member_of(session, learner.id, usable):
+                raise ForbiddenError(
+                    "you are this learner's guardian through some of their organisations only: "
+                    "the account belongs to others too (sign in with your own password, or ask "
+                    "each organisation to link you)"
+                )
+            return RecordAccess(learner, "guardian", usable)
     staff_of = frozenset(org for org, roles in principal.roles.items() if roles & STAFF_ROLES)
     staff_of = frozenset(org for org in staff_of if principal.roles_in(org))  # a token's one organisation
     if staff_of and await _learner_known_to(session, learner.id, staff_of):
@@ -140,6 +167,19 @@ async def record_access(
             raise ForbiddenError("only the learner, or a guardian of a minor learner, deletes a record")
         return RecordAccess(learner, "staff", staff_of)
     raise NotFoundError("no such learner record")
+
+
+async def _only_member_of(
+    session: AsyncSession, learner_id: uuid.UUID, organisations: frozenset[uuid.UUID]
+) -> bool:
+    """Whether every membership of the learner is in one of these organisations."""
+    elsewhere = await session.execute(
+        select(Membership.id).where(
+            Membership.person_id == learner_id,
+            Membership.organisation_id.not_in(organisations),  # type: ignore[attr-defined]
+        )
+    )
+    return elsewhere.first() is None
 
 
 async def _learner_known_to(
@@ -338,12 +378,16 @@ async def delete_learner(
     )
     for key in keys:
         await asyncio.to_thread(services.evidence.delete, key)
-    # recipient_id would be cleared by ON DELETE SET NULL; recipient (their e-mail or DID) is ours to clear.
+    # recipient_id would be cleared by ON DELETE SET NULL; recipient (their e-mail or DID) and the
+    # staff's note on why a badge was revoked are ours to clear.
     await session.execute(
         update(Credential)
         .where(Credential.recipient_id == learner.id)  # type: ignore[arg-type]
-        .values(recipient=None, recipient_id=None)
+        .values(recipient=None, recipient_id=None, status_reason=None)
     )
+    # Invitations they accepted cascade with the person; pending ones still hold their e-mail.
+    await session.execute(delete(Invitation).where(Invitation.email == learner.email))  # type: ignore[arg-type]
+    await forget_learner_in_jobs(session, learner.email)
     await session.delete(learner)
     targets: list[uuid.UUID | None] = [*sorted(set(organisations), key=str)] or [None]
     for organisation_id in targets:

@@ -5,17 +5,23 @@ Every route handler declares its access rule in ``opt={"access": ...}`` with :fu
 ``tests/integration/issuer/test_authorization.py`` checks that every route has one.
 
 A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
-``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``.
+``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``. Public routes
+with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
+browser's ``Origin`` header must be the service's own there (login CSRF: another site signing a visitor
+in as someone else). Sign-in and invitation acceptance are also rate-limited per client address
+(:func:`sign_in_rate_limit`).
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 
 from issuer.db import Organisation, get_organisation
 from issuer.errors import AuthenticationRequiredError, ForbiddenError
@@ -23,7 +29,20 @@ from issuer.roles import Principal
 from issuer.services.context import Services
 from issuer.services.people import resolve_api_token, resolve_session
 
-__all__ = ["SESSION_COOKIE", "Access", "authorize", "org_roles", "public", "signed_in"]
+if TYPE_CHECKING:
+    from litestar.middleware.base import DefineMiddleware
+    from litestar.types import Receive, Scope, Send
+
+__all__ = [
+    "SESSION_COOKIE",
+    "Access",
+    "authorize",
+    "org_roles",
+    "origin_of",
+    "public",
+    "sign_in_rate_limit",
+    "signed_in",
+]
 
 SESSION_COOKIE: Final = "mb_session"
 CSRF_HEADER: Final = "x-csrf-token"
@@ -59,6 +78,52 @@ def signed_in(scope: str | None = None) -> dict[str, Any]:
 def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
     """One of ``roles`` in the organisation of the ``{slug}`` path parameter."""
     return {"access": Access(roles=frozenset(roles), scope=scope)}
+
+
+class _SettingsRateLimit(RateLimitMiddleware):
+    """litestar's rate limiter, with the limit read from the app's settings at each request: the route
+    handlers (and their middleware) are declared before any :class:`~issuer.settings.Settings` exists."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.max_requests = scope["litestar_app"].state.settings.login_rate_per_minute
+        await super().__call__(scope, receive, send)
+
+
+def sign_in_rate_limit(store: str) -> DefineMiddleware:
+    """Handler middleware: ``settings.login_rate_per_minute`` requests per client IP a minute, then 429.
+
+    Each ``store`` (a name in the app's stores) counts separately. The client address is the one the
+    ASGI server reports: behind a proxy, run the server with its proxy-headers option.
+    """
+    config = RateLimitConfig(
+        rate_limit=("minute", 10),  # replaced by the settings' value per request
+        store=store,
+        middleware_class=_SettingsRateLimit,
+    )
+    return config.middleware
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-case, without a default port (RFC 6454 serialisation)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def _check_origin(connection: ASGIConnection[Any, Any, Any, Any], services: Services) -> None:
+    origin = connection.headers.get("origin")
+    if origin is None or connection.scope.get("method", "GET") in _SAFE_METHODS:
+        return
+    if origin_of(origin) != origin_of(services.settings.base_url):
+        raise ForbiddenError("this request came from another site (Origin): use the service's own pages")
 
 
 async def _authenticate(
@@ -103,9 +168,10 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     access = handler.opt.get("access")
     if not isinstance(access, Access):
         raise ForbiddenError("this endpoint declares no access rule")
-    if access.public:
-        return
     services: Services = connection.app.state.services
+    if access.public:
+        _check_origin(connection, services)
+        return
     principal = await _authenticate(connection, services)
     if principal is None:
         raise AuthenticationRequiredError("sign in, or send an API token")

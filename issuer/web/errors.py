@@ -15,7 +15,11 @@ from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
 from litestar.types import ExceptionHandlersMap
 
 from issuer.errors import IssuerError
@@ -52,7 +56,13 @@ _log = logging.getLogger(__name__)
 
 
 def problem(
-    status: int, *, code: str, title: str, detail: str, extra: Mapping[str, Any] | None = None
+    status: int,
+    *,
+    code: str,
+    title: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     """A problem+json response."""
     body: dict[str, Any] = {
@@ -63,7 +73,7 @@ def problem(
         "code": code,
     }
     body.update(extra or {})
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
 def _issuer_error(_: Request[Any, Any, Any], exc: IssuerError) -> Response[dict[str, Any]]:
@@ -114,6 +124,15 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
             code="UPLOAD_TOO_LARGE",
             title="Upload too large",
             detail="the request body is larger than the service accepts",
+        )
+    if exc.status_code == HTTP_429_TOO_MANY_REQUESTS:
+        # litestar's rate limiter (sign-in, invitation links); its RateLimit-* headers say when to retry.
+        return problem(
+            exc.status_code,
+            code="TOO_MANY_REQUESTS",
+            title="Too many requests",
+            detail="too many attempts from this address: wait a minute and try again",
+            headers=exc.headers,
         )
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return _internal_error(_, exc)

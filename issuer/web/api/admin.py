@@ -4,11 +4,11 @@ public side of invitation links (show, accept)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from issuer.db.models import Invitation, Membership, Organisation, Person
@@ -25,11 +25,14 @@ from issuer.services.invitations import (
 from issuer.services.members import add_guardian, enrol_member, remove_member
 from issuer.services.org_settings import change_settings, key_records, rotate_key
 from issuer.services.people import SESSION_TTL, list_members
-from issuer.web.auth import SESSION_COOKIE, org_roles, public
+from issuer.web.auth import SESSION_COOKIE, org_roles, public, sign_in_rate_limit
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
 from keys.store import KeyRecord
 
 __all__ = ["InvitationController", "OrgAdminController", "grant_view"]
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="At most this many (1-500).")]
+Offset = Annotated[int, QueryParameter(ge=0, description="Skip this many.")]
 
 
 class Strict(BaseModel):
@@ -130,8 +133,13 @@ class OrgAdminController(Controller):
     tags = ["organisation admin"]  # noqa: RUF012 - litestar's own attribute type
 
     @get("/members", opt=org_roles("admin", scope="org:admin"), summary="Everyone with a role here")
-    async def members(self, db: Db, organisation: Org) -> list[dict[str, Any]]:
-        return [_member_view(p, m) for p, m in await list_members(db, organisation.id)]
+    async def members(
+        self, db: Db, organisation: Org, limit: Limit = 100, offset: Offset = 0
+    ) -> list[dict[str, Any]]:
+        """By name; one page (``limit``, ``offset``)."""
+        return [
+            _member_view(p, m) for p, m in await list_members(db, organisation.id, limit=limit, offset=offset)
+        ]
 
     @post(
         "/members",
@@ -149,7 +157,7 @@ class OrgAdminController(Controller):
         now: Now,
     ) -> dict[str, Any]:
         """Creates the account when the e-mail is new (with the password, if given); an existing
-        account keeps its password and name."""
+        account keeps its password and name. A password set here signs in to this organisation only."""
         person, membership = await enrol_member(
             db,
             organisation=organisation,
@@ -217,8 +225,14 @@ class OrgAdminController(Controller):
         opt=org_roles("admin", "teacher", scope="org:admin"),
         summary="The organisation's invitations (never their links)",
     )
-    async def invitations(self, db: Db, organisation: Org) -> list[dict[str, Any]]:
-        return [_invitation_view(item) for item in await list_invitations(db, organisation.id)]
+    async def invitations(
+        self, db: Db, organisation: Org, limit: Limit = 100, offset: Offset = 0
+    ) -> list[dict[str, Any]]:
+        """Newest first; one page (``limit``, ``offset``)."""
+        return [
+            _invitation_view(item)
+            for item in await list_invitations(db, organisation.id, limit=limit, offset=offset)
+        ]
 
     @post(
         "/invitations",
@@ -329,8 +343,10 @@ def _accepted_view(accepted: Accepted) -> dict[str, Any]:
         "organisation": {"slug": accepted.organisation.slug, "name": accepted.organisation.name},
         "role": accepted.role,
         "grants": [grant_view(grant) for grant in accepted.grants],
-        "csrfToken": accepted.web_session.csrf_token if accepted.web_session else None,
-        "signIn": "session" if accepted.web_session else "password",
+        "csrfToken": accepted.web_session.csrf_token,
+        # The link's session acts in this organisation only; other roles need the person's own password.
+        "signIn": "session",
+        "sessionOrganisation": accepted.organisation.slug,
     }
 
 
@@ -354,23 +370,26 @@ class InvitationController(Controller):
             "accepted": view.accepted,
         }
 
-    @post("/accept", opt=public(), summary="Accept an invitation and sign in", status_code=200)
+    @post(
+        "/accept",
+        opt=public(),
+        summary="Accept an invitation and sign in (to this organisation only)",
+        status_code=200,
+        middleware=[sign_in_rate_limit("invitation_rate")],
+    )
     async def accept(self, token: FromPath[str], db: Db, services: Svc, now: Now) -> Response[dict[str, Any]]:
-        """Creates the account if new (no password), the role and the grants, and opens a session;
-        opening the link again before it expires signs the supervisor in again. A person who has a
-        password gets the role and grants but signs in with their password (``signIn: password``)."""
+        """Creates the account if new (no password), the role and the grants, and opens a session that
+        acts in the inviting organisation only, for new and existing accounts alike (the link was seen
+        by that organisation's staff); opening the link again before it expires signs in again.
+        Limited per client address a minute (429)."""
         accepted = await accept_invitation(db, services.catalog, token, now=now)
-        cookies = []
-        if accepted.token is not None:
-            cookies.append(
-                Cookie(
-                    key=SESSION_COOKIE,
-                    value=accepted.token,
-                    httponly=True,
-                    secure=services.settings.cookie_secure,
-                    samesite="lax",
-                    max_age=int(SESSION_TTL.total_seconds()),
-                    path="/",
-                )
-            )
-        return Response(_accepted_view(accepted), status_code=200, cookies=cookies)
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=accepted.token,
+            httponly=True,
+            secure=services.settings.cookie_secure,
+            samesite="lax",
+            max_age=int(SESSION_TTL.total_seconds()),
+            path="/",
+        )
+        return Response(_accepted_view(accepted), status_code=200, cookies=[cookie])

@@ -127,4 +127,8 @@ class MyRecordController(Controller):
 
     @get("/grants", opt=signed_in(), summary="What I may attest, as a supervisor: badges x students")
     async def my_grants(self, db: Db, services: Svc, principal: User) -> list[dict[str, Any]]:
-        return [grant_view(grant) for grant in await grants_of(db, services.catalog, _me(principal))]
+        # A sign-in limited to one organisation sees only that organisation's grants.
+        grants = await grants_of(
+            db, services.catalog, _me(principal), organisation_id=principal.token_organisation
+        )
+        return [grant_view(grant) for grant in grants]

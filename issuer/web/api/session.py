@@ -22,8 +22,9 @@ from issuer.services.people import (
     login,
     logout,
     revoke_api_token,
+    session_only,
 )
-from issuer.web.auth import SESSION_COOKIE, public, signed_in
+from issuer.web.auth import SESSION_COOKIE, public, sign_in_rate_limit, signed_in
 from issuer.web.deps import Db, Now, Svc, User
 
 __all__ = ["SessionController"]
@@ -47,13 +48,17 @@ class TokenRequest(Strict):
     expires_at: datetime | None = None
 
 
-async def _me(db: Db, person: Person) -> dict[str, Any]:
-    result = await db.execute(
+async def _me(db: Db, person: Person, *, restricted_to: uuid.UUID | None) -> dict[str, Any]:
+    """The person and their roles; a restricted session sees only its organisation's."""
+    statement = (
         select(Organisation.slug, Organisation.name, Membership.role)
         .join(Membership, Membership.organisation_id == Organisation.id)  # type: ignore[arg-type]
         .where(Membership.person_id == person.id)
         .order_by(Organisation.slug, Membership.role)
     )
+    if restricted_to is not None:
+        statement = statement.where(Organisation.id == restricted_to)
+    result = await db.execute(statement)
     return {
         "id": str(person.id),
         "email": person.email,
@@ -62,7 +67,15 @@ async def _me(db: Db, person: Person) -> dict[str, Any]:
         "memberships": [
             {"organisation": slug, "name": name, "role": role} for slug, name, role in result.all()
         ],
+        "sessionOrganisation": await _slug(db, restricted_to),
     }
+
+
+async def _slug(db: Db, organisation_id: uuid.UUID | None) -> str | None:
+    if organisation_id is None:
+        return None
+    organisation = await db.get(Organisation, organisation_id)
+    return organisation.slug if organisation else None
 
 
 def _token_view(record: ApiToken, slug: str | None) -> dict[str, Any]:
@@ -82,13 +95,24 @@ class SessionController(Controller):
     path = "/api"
     tags = ["session"]  # noqa: RUF012 - litestar's own attribute type
 
-    @post("/session", opt=public(), summary="Sign in with e-mail and password", status_code=201)
+    @post(
+        "/session",
+        opt=public(),
+        summary="Sign in with e-mail and password",
+        status_code=201,
+        middleware=[sign_in_rate_limit("sign_in_rate")],
+    )
     async def sign_in(
         self, data: JSONBody[Credentials], db: Db, services: Svc, now: Now
     ) -> Response[dict[str, Any]]:
-        """Opens a browser session: an HttpOnly cookie, and the CSRF token to send on unsafe requests."""
+        """Opens a browser session: an HttpOnly cookie, and the CSRF token to send on unsafe requests.
+        A password an organisation's staff set opens a session acting in that organisation only
+        (``person.sessionOrganisation``; null: unrestricted). Limited per client address a minute (429)."""
         token, web_session, person = await login(db, email=data.email, password=data.password, now=now)
-        body = {"person": await _me(db, person), "csrfToken": web_session.csrf_token}
+        body = {
+            "person": await _me(db, person, restricted_to=web_session.organisation_id),
+            "csrfToken": web_session.csrf_token,
+        }
         cookie = Cookie(
             key=SESSION_COOKIE,
             value=token,
@@ -115,12 +139,14 @@ class SessionController(Controller):
         person = await db.get(Person, principal.person_id)
         if person is None:  # deleted while the session was open
             raise AuthenticationRequiredError("this account no longer exists")
-        return await _me(db, person)
+        return await _me(db, person, restricted_to=principal.token_organisation)
 
     @post("/tokens", opt=signed_in(), summary="Create a scoped API token (shown once)", status_code=201)
     async def create_token(
         self, data: JSONBody[TokenRequest], principal: User, db: Db, now: Now
     ) -> dict[str, Any]:
+        """From a signed-in session only; a session restricted to one organisation makes tokens
+        restricted to it."""
         organisation_id = None
         if data.organisation is not None:
             organisation_id = (await get_organisation(db, data.organisation)).id
@@ -133,16 +159,17 @@ class SessionController(Controller):
             expires_at=data.expires_at,
             now=now,
         )
-        return {**_token_view(record, data.organisation), "token": token}
+        slug = await _slug(db, record.organisation_id)
+        return {**_token_view(record, slug), "token": token}
 
     @get("/tokens", opt=signed_in(), summary="My API tokens (without their secrets)")
     async def list_tokens(self, principal: User, db: Db) -> list[dict[str, Any]]:
-        if principal.person_id is None:
-            raise AuthenticationRequiredError("sign in as a person")
+        """From a signed-in session only (an API token cannot list or withdraw tokens)."""
+        person_id = session_only(principal)
         slugs = dict((await db.execute(select(Organisation.id, Organisation.slug))).all())
         return [
             _token_view(record, slugs.get(record.organisation_id) if record.organisation_id else None)
-            for record in await list_api_tokens(db, principal.person_id)
+            for record in await list_api_tokens(db, person_id)
         ]
 
     @delete(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from typing import TYPE_CHECKING
@@ -256,3 +257,44 @@ async def test_settings_change_what_an_approval_signs(world: World) -> None:
         "/api/orgs/lincoln-hs/settings", json={"proofFormats": "both"}, headers=world.headers("teacher")
     )
     assert teacher.status_code == 403
+
+
+async def test_members_list_is_paged(world: World) -> None:
+    first = await world.client.get(f"{MEMBERS}?limit=2", headers=world.headers("admin"))
+    rest = await world.client.get(f"{MEMBERS}?limit=500&offset=2", headers=world.headers("admin"))
+    everyone = await world.client.get(MEMBERS, headers=world.headers("admin"))
+    assert len(first.json()) == 2
+    assert [m["membershipId"] for m in first.json() + rest.json()] == [
+        m["membershipId"] for m in everyone.json()
+    ]
+    too_many = await world.client.get(f"{MEMBERS}?limit=501", headers=world.headers("admin"))
+    assert too_many.status_code == 400
+    assert too_many.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_members_concurrent_creation_of_one_new_account_gives_one_person(world: World) -> None:
+    # Two admins adding the same new e-mail at the same moment: one account, both roles, no 500.
+    from sqlmodel import select
+
+    from issuer.db.models import Membership, Person
+    from issuer.services.people import add_member
+
+    async def add(role: str) -> None:
+        async with world.services.sessions() as session:
+            await add_member(
+                session,
+                organisation=world.organisations["lincoln-hs"],
+                email="twin@example.org",
+                display_name="Twin",
+                role=role,
+                now=NOW,
+                actor=None,
+            )
+
+    await asyncio.gather(add("student"), add("registrar"))
+    async with world.services.sessions() as session:
+        [person] = (await session.execute(select(Person).where(Person.email == "twin@example.org"))).scalars()
+        roles = (
+            await session.execute(select(Membership.role).where(Membership.person_id == person.id))
+        ).scalars()
+        assert sorted(roles) == ["registrar", "student"]

@@ -3,11 +3,14 @@ withdraw; each badge and student checked."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlmodel import select
 
 from issuer.accounts import token_digest
+from issuer.db.models import AuditEvent, Membership, SupervisorGrant
 
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
@@ -167,12 +170,100 @@ async def test_invitations_roles_who_may_invite_whom(world: World) -> None:
         assert response.status_code in (401, 403), who
 
 
-async def test_invitations_an_account_with_a_password_signs_in_with_it(world: World) -> None:
-    # The link may be forwarded: it never opens a session for an account that has a password.
-    token, _ = await _invite(world, email="teacher@lincoln.example.edu", displayName="Teacher")
+async def test_invitations_link_session_has_no_power_in_other_organisations(world: World) -> None:
+    # Attack 1: a teacher of A invites B's teacher as A's supervisor and opens the link himself.
+    victim = world.person_id("other_teacher")
+    token, _ = await _invite(world, email="teacher@riverside.example.edu", displayName="Riverside Teacher")
+    accepted = await world.client.post(f"/api/invitations/{token}/accept")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["signIn"] == "session"
+    assert accepted.json()["sessionOrganisation"] == "lincoln-hs"
+    assert accepted.json()["person"]["id"] == victim
+    headers = {"X-CSRF-Token": accepted.json()["csrfToken"]}  # the client keeps the cookie
+    me = await world.client.get("/api/me", headers=headers)
+    assert [m["organisation"] for m in me.json()["memberships"]] == ["lincoln-hs"]
+    for path in ("/api/orgs/riverside-hs/review-queue", "/api/orgs/riverside-hs/credentials"):
+        refused = await world.client.get(path, headers=headers)
+        assert refused.status_code == 403, path
+    deleted = await world.client.request(
+        "DELETE",
+        f"/api/learners/{victim}",
+        json={"confirm": "teacher@riverside.example.edu"},
+        headers=headers,
+    )
+    assert deleted.status_code == 403
+    assert "own password" in deleted.json()["detail"]
+    world.client.cookies.clear()
+    # The victim's own session still works in B: the refusals above come from the restriction.
+    own = await world.client.get(
+        "/api/orgs/riverside-hs/review-queue", headers=world.headers("other_teacher")
+    )
+    assert own.status_code == 200
+    async with world.services.sessions() as session:
+        [login] = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "auth.login"))
+        ).scalars()
+    assert login.subject_id == victim
+    assert login.detail["via"] == "invitation"
+    assert login.organisation_id == world.organisations["lincoln-hs"].id
+
+
+async def test_invitations_withdrawal_takes_back_only_what_the_invitation_created(world: World) -> None:
+    # The supervisor already holds (weld-smaw-3f, student) from elsewhere; this invitation adds student2.
+    token, invitation_id = await _invite(
+        world,
+        email="mentor@acme-welding.example.com",
+        displayName="Mentor",
+        students=[world.person_id("student"), world.person_id("student2")],
+    )
+    assert (await world.client.post(f"/api/invitations/{token}/accept")).status_code == 200
+    world.client.cookies.clear()
+    withdrawn = await world.client.delete(f"{INVITATIONS}/{invitation_id}", headers=world.headers("teacher"))
+    assert withdrawn.status_code == 204
+    async with world.services.sessions() as session:
+        grants = (
+            await session.execute(
+                select(SupervisorGrant.badge_slug, SupervisorGrant.student_id).where(
+                    SupervisorGrant.supervisor_id == world.people["supervisor"].id
+                )
+            )
+        ).all()
+    assert sorted((slug, str(student)) for slug, student in grants) == [
+        ("weld-smaw-3f", world.person_id("student")),
+        ("workplace-communication", world.person_id("student")),
+    ]
+
+
+async def test_invitations_withdrawing_an_accepted_teacher_invitation_removes_the_role(world: World) -> None:
+    token, invitation_id = await _invite(
+        world,
+        "admin",
+        email="t2@lincoln.example.edu",
+        displayName="T Two",
+        role="teacher",
+        badges=[],
+        students=[],
+    )
     accepted = await world.client.post(f"/api/invitations/{token}/accept")
     assert accepted.status_code == 200
-    assert accepted.json()["signIn"] == "password"
-    assert accepted.json()["csrfToken"] is None
-    assert "mb_session" not in accepted.cookies
-    assert [g["badge"] for g in accepted.json()["grants"]] == ["weld-smaw-3f"]
+    person_id = accepted.json()["person"]["id"]
+    world.client.cookies.clear()
+    withdrawn = await world.client.delete(f"{INVITATIONS}/{invitation_id}", headers=world.headers("admin"))
+    assert withdrawn.status_code == 204
+    async with world.services.sessions() as session:
+        roles = (
+            await session.execute(select(Membership.role).where(Membership.person_id == uuid.UUID(person_id)))
+        ).scalars()
+        assert list(roles) == []
+
+
+async def test_invitations_list_is_paged(world: World) -> None:
+    for number in range(3):
+        await _invite(world, email=f"m{number}@shipyard.example.com")
+    first = await world.client.get(f"{INVITATIONS}?limit=2", headers=world.headers("teacher"))
+    rest = await world.client.get(f"{INVITATIONS}?limit=2&offset=2", headers=world.headers("teacher"))
+    assert len(first.json()) == 2
+    assert len(rest.json()) == 1
+    assert {i["id"] for i in first.json()}.isdisjoint(i["id"] for i in rest.json())
+    too_many = await world.client.get(f"{INVITATIONS}?limit=501", headers=world.headers("teacher"))
+    assert too_many.status_code == 400

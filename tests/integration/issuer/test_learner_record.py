@@ -12,7 +12,7 @@ import anyio.to_thread
 import pytest
 from sqlmodel import select
 
-from issuer.db.models import AuditEvent, Credential, EvidenceFile, Person, Submission
+from issuer.db.models import AuditEvent, Credential, EvidenceFile, Invitation, Person, Submission
 from issuer.errors import NotFoundError
 from issuer.services.catalogue import offered_badge
 from issuer.services.issuing import AttesterInfo, issue_credential
@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 
-async def _issue(world: World, student: str, *, badge: str = "weld-smaw-3f") -> Credential:
+async def _issue(
+    world: World, student: str, *, badge: str = "weld-smaw-3f", org: str = "lincoln-hs"
+) -> Credential:
     services = world.services
-    organisation = world.organisations["lincoln-hs"]
+    organisation = world.organisations[org]
     async with services.sessions() as session:
         _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
         credential, slots = await issue_credential(
@@ -252,3 +254,143 @@ async def test_record_deletion_removes_the_person_and_evidence_but_badges_keep_v
     assert (await world.client.get("/api/me", headers=world.headers("student"))).status_code == 401
     assert await _verdict(world, mine.ldp) == "valid"
     assert await _verdict(world, other.ldp) == "valid"
+
+
+async def _cy_in_both_schools(world: World, *, minor: bool) -> str:
+    """Riverside's student cy, enrolled at Lincoln too, with a badge from each school."""
+    async with world.services.sessions() as session:
+        person = await session.merge(world.people["other_student"])
+        person.is_minor = minor
+        await session.commit()
+        world.people["other_student"] = person
+    enrolled = await world.client.post(
+        "/api/orgs/lincoln-hs/members",
+        json={"email": "cy@riverside.example.edu", "displayName": "Cy", "role": "student"},
+        headers=world.headers("admin"),
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    await _issue(world, "other_student", org="lincoln-hs")
+    await _issue(world, "other_student", org="riverside-hs", badge="math-7rp-proportional")
+    return world.person_id("other_student")
+
+
+async def test_record_guardian_linked_by_one_school_reads_its_badges_only(world: World) -> None:
+    # Attack 3: A's admin enrols B's minor at A, then links himself (refused) or a fresh account.
+    cy = await _cy_in_both_schools(world, minor=True)
+    guardians = f"/api/orgs/lincoln-hs/students/{cy}/guardians"
+    himself = await world.client.post(
+        guardians,
+        json={"email": "admin@lincoln.example.edu", "displayName": "Admin"},
+        headers=world.headers("admin"),
+    )
+    assert himself.status_code == 403
+    colleague = await world.client.post(
+        guardians,
+        json={"email": "teacher@lincoln.example.edu", "displayName": "Teacher"},
+        headers=world.headers("admin"),
+    )
+    assert colleague.status_code == 403
+    assert "staff" in colleague.json()["detail"]
+    fresh = await world.client.post(
+        guardians,
+        json={
+            "email": "fake.parent@example.com",
+            "displayName": "Fake",
+            "password": "a long enough password",
+        },
+        headers=world.headers("admin"),
+    )
+    assert fresh.status_code == 201, fresh.text
+
+    signed_in = await world.client.post(
+        "/api/session", json={"email": "fake.parent@example.com", "password": "a long enough password"}
+    )
+    assert signed_in.status_code == 201
+    assert signed_in.json()["person"]["sessionOrganisation"] == "lincoln-hs"
+    headers = {"X-CSRF-Token": signed_in.json()["csrfToken"]}
+    listed = await world.client.get(f"/api/learners/{cy}/credentials", headers=headers)
+    assert listed.status_code == 200
+    assert [entry["issuer"]["slug"] for entry in listed.json()] == ["lincoln-hs"]
+    refused = await world.client.request(
+        "DELETE", f"/api/learners/{cy}", json={"confirm": "cy@riverside.example.edu"}, headers=headers
+    )
+    assert refused.status_code == 403
+    world.client.cookies.clear()
+
+    # Unrestricted too (say the operator set the password), the link counts for Lincoln's badges only.
+    from issuer.services.people import open_session_for
+
+    async with world.services.sessions() as session:
+        guardian = await session.get(Person, uuid.UUID(fresh.json()["guardian"]["id"]))
+        assert guardian is not None
+        cookie, web_session = await open_session_for(session, person=guardian, now=NOW)
+    unrestricted = {"Cookie": f"mb_session={cookie}", "X-CSRF-Token": web_session.csrf_token}
+    listed = await world.client.get(f"/api/learners/{cy}/credentials", headers=unrestricted)
+    assert [entry["issuer"]["slug"] for entry in listed.json()] == ["lincoln-hs"]
+    refused = await world.client.request(
+        "DELETE", f"/api/learners/{cy}", json={"confirm": "cy@riverside.example.edu"}, headers=unrestricted
+    )
+    assert refused.status_code == 403
+    assert "guardian" in refused.json()["detail"]
+    # The learner themself, signed in normally, sees both and may delete.
+    both = await world.client.get(f"/api/learners/{cy}/credentials", headers=world.headers("other_student"))
+    assert sorted(entry["issuer"]["slug"] for entry in both.json()) == ["lincoln-hs", "riverside-hs"]
+
+
+async def test_record_token_limited_to_one_school_reads_its_badges_and_cannot_delete(world: World) -> None:
+    # Attack 4: a token limited to A.
+    cy = await _cy_in_both_schools(world, minor=False)
+    created = await world.client.post(
+        "/api/tokens",
+        json={"name": "a", "scopes": ["record:read", "record:delete"], "organisation": "lincoln-hs"},
+        headers=world.headers("other_student"),
+    )
+    assert created.status_code == 201, created.text
+    bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+    mine = await world.client.get("/api/me/credentials", headers=bearer)
+    assert [entry["issuer"]["slug"] for entry in mine.json()] == ["lincoln-hs"]
+    everything = await world.client.get("/api/me/credentials", headers=world.headers("other_student"))
+    [riverside] = [entry for entry in everything.json() if entry["issuer"]["slug"] == "riverside-hs"]
+    download = await world.client.get(riverside["downloads"]["json"], headers=bearer)
+    assert download.status_code == 404
+    refused = await world.client.request(
+        "DELETE", f"/api/learners/{cy}", json={"confirm": "cy@riverside.example.edu"}, headers=bearer
+    )
+    assert refused.status_code == 403
+    async with world.services.sessions() as session:
+        assert await session.get(Person, uuid.UUID(cy)) is not None
+
+
+async def test_record_deletion_clears_status_reasons_and_pending_invitations(world: World) -> None:
+    credential = await _issue(world, "student")
+    async with world.services.sessions() as session:
+        row = await session.get(Credential, credential.id)
+        assert row is not None
+        row.status_reason = "copied the weld test from a classmate"
+        await session.commit()
+    invited = await world.client.post(
+        "/api/orgs/lincoln-hs/invitations",
+        json={
+            "email": "ana@students.example.edu",
+            "displayName": "Ana",
+            "badges": ["weld-smaw-3f"],
+            "students": [world.person_id("student2")],
+        },
+        headers=world.headers("teacher"),
+    )
+    assert invited.status_code == 201
+    deleted = await world.client.request(
+        "DELETE",
+        f"/api/learners/{world.person_id('student')}",
+        json={"confirm": "ana@students.example.edu"},
+        headers=world.headers("student"),
+    )
+    assert deleted.status_code == 204, deleted.text
+    async with world.services.sessions() as session:
+        kept = await session.get(Credential, credential.id)
+        assert kept is not None
+        assert kept.status_reason is None
+        pending = await session.execute(
+            select(Invitation).where(Invitation.email == "ana@students.example.edu")
+        )
+        assert pending.all() == []

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlmodel import select
 
+from issuer.db.models import AuditEvent
+from tests.conftest import NOW
 from tests.integration.issuer.conftest import PASSWORD
 
 if TYPE_CHECKING:
@@ -121,3 +124,131 @@ async def test_session_bad_authorization_header_is_401(world: World) -> None:
     for value in ("Basic abc", "Bearer ", "Bearer mbt_unknown"):
         response = await world.client.get("/api/me", headers={"Authorization": value})
         assert response.status_code == 401, value
+
+
+async def test_session_api_token_cannot_list_or_withdraw_tokens(world: World) -> None:
+    created = await world.client.post(
+        "/api/tokens", json={"name": "script", "scopes": ["record:read"]}, headers=world.headers("student")
+    )
+    assert created.status_code == 201, created.text
+    bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+    listed = await world.client.get("/api/tokens", headers=bearer)
+    assert listed.status_code == 403
+    assert "session" in listed.json()["detail"]
+    withdrawn = await world.client.delete(f"/api/tokens/{created.json()['id']}", headers=bearer)
+    assert withdrawn.status_code == 403
+    assert (await world.client.get("/api/me", headers=bearer)).status_code == 200  # still valid
+
+
+async def test_session_password_set_by_staff_signs_in_to_their_organisation_only(world: World) -> None:
+    # Attack 2: a teacher of A creates an account with a password they chose; B later makes the same
+    # e-mail an admin. The teacher's password must give nothing in B.
+    created = await world.client.post(
+        "/api/orgs/lincoln-hs/members",
+        json={"email": "dana@example.org", "displayName": "Dana", "role": "student", "password": PASSWORD},
+        headers=world.headers("teacher"),
+    )
+    assert created.status_code == 201, created.text
+    made_admin = await world.client.post(
+        "/api/orgs/riverside-hs/members",
+        json={"email": "dana@example.org", "displayName": "Dana", "role": "admin"},
+        headers=world.headers("other_admin"),
+    )
+    assert made_admin.status_code == 201, made_admin.text
+
+    signed_in = await world.client.post(
+        "/api/session", json={"email": "dana@example.org", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 201, signed_in.text
+    person = signed_in.json()["person"]
+    assert person["sessionOrganisation"] == "lincoln-hs"
+    assert [m["organisation"] for m in person["memberships"]] == ["lincoln-hs"]
+    headers = {"X-CSRF-Token": signed_in.json()["csrfToken"]}  # the client keeps the cookie
+    refused = await world.client.get("/api/orgs/riverside-hs/members", headers=headers)
+    assert refused.status_code == 403
+    # Nor through an API token made from this session.
+    elsewhere = await world.client.post(
+        "/api/tokens",
+        json={"name": "x", "scopes": ["org:admin"], "organisation": "riverside-hs"},
+        headers=headers,
+    )
+    assert elsewhere.status_code == 403
+    token = await world.client.post(
+        "/api/tokens", json={"name": "x", "scopes": ["org:admin"]}, headers=headers
+    )
+    assert token.status_code == 201, token.text
+    assert token.json()["organisation"] == "lincoln-hs"
+    world.client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert (await world.client.get("/api/orgs/riverside-hs/members", headers=bearer)).status_code == 403
+
+    # The same person's roles work in B when B's own session is used (the restriction is the cause).
+    from issuer.db.models import Person
+    from issuer.services.people import open_session_for
+
+    async with world.services.sessions() as session:
+        dana = (await session.execute(select(Person).where(Person.email == "dana@example.org"))).scalar_one()
+        cookie, web_session = await open_session_for(session, person=dana, now=NOW)
+    own = {"Cookie": f"mb_session={cookie}", "X-CSRF-Token": web_session.csrf_token}
+    assert (await world.client.get("/api/orgs/riverside-hs/members", headers=own)).status_code == 200
+
+
+async def test_session_operator_password_signs_in_unrestricted(world: World) -> None:
+    signed_in = await world.client.post(
+        "/api/session", json={"email": "teacher@lincoln.example.edu", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 201
+    assert signed_in.json()["person"]["sessionOrganisation"] is None
+    async with world.services.sessions() as session:
+        [event] = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "auth.login"))
+        ).scalars()
+    assert event.detail == {"via": "password"}
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://badges.example.edu"])
+async def test_session_sign_in_from_another_origin_is_refused(world: World, origin: str) -> None:
+    # Login CSRF: another site's page posting the form would sign the visitor in as someone else.
+    response = await world.client.post(
+        "/api/session",
+        json={"email": "teacher@lincoln.example.edu", "password": PASSWORD},
+        headers={"Origin": origin},
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Origin" in response.json()["detail"]
+    assert "mb_session" not in response.cookies
+
+
+async def test_session_sign_in_from_the_services_own_origin_is_accepted(world: World) -> None:
+    response = await world.client.post(
+        "/api/session",
+        json={"email": "teacher@lincoln.example.edu", "password": PASSWORD},
+        headers={"Origin": "HTTPS://Badges.Example.EDU:443"},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_session_sign_in_is_rate_limited_per_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # litestar's limiter reads time.time(): frozen, the eleven attempts fall in one window for sure.
+    import litestar.middleware.rate_limit
+
+    monkeypatch.setattr(litestar.middleware.rate_limit, "time", lambda: 1_900_000_000.0)
+    wrong = {"email": "nobody@lincoln.example.edu", "password": "not the password"}
+    for attempt in range(10):
+        response = await world.client.post("/api/session", json=wrong)
+        assert response.status_code == 401, attempt
+    eleventh = await world.client.post(
+        "/api/session", json={"email": "teacher@lincoln.example.edu", "password": PASSWORD}
+    )
+    assert eleventh.status_code == 429
+    assert eleventh.headers["content-type"].startswith("application/problem+json")
+    assert eleventh.json()["code"] == "TOO_MANY_REQUESTS"
+    assert eleventh.headers["RateLimit-Limit"] == "10"
+    assert "mb_session" not in eleventh.cookies
+    # Other routes are not limited; invitation links count separately.
+    assert (await world.client.get("/api/me", headers=world.headers("teacher"))).status_code == 200
+    shown = await world.client.post("/api/invitations/mbi_unknown/accept")
+    assert shown.status_code == 410
