@@ -3,7 +3,7 @@
 A file that cannot be read at all (encoding, header, size) raises :class:`InvalidCsvError`. Otherwise
 every row is either accepted (:class:`AwardRow`) or rejected with the reason (:class:`RejectedRow`),
 numbered as a spreadsheet shows it (the header is row 1), so a teacher can fix the rows and upload the
-same file again: accepted rows carry an idempotency key, so nothing is issued twice.
+same file again: the service keys each award on the learner's person id, so nothing is issued twice.
 
 Format (RFC 4180, https://www.rfc-editor.org/rfc/rfc4180): a header row, then data rows. Columns, in
 any order, names case-insensitive: ``student`` (e-mail address or DID), ``badge`` (definition slug),
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from issuer.errors import BadgeNotFoundError, InvalidAwardError, InvalidCsvError
-from issuer.issuance import award_key, check_recipient
+from issuer.errors import BadgeNotFoundError, InvalidAwardError, InvalidCsvError, InvalidRequestError
+from issuer.issuance import attesting_role, award_key, check_recipient, check_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +37,9 @@ OPTIONAL_COLUMNS = ("comment", "evidence_url", "evidence_name")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Longest values kept; longer ones are refused rather than cut, since they end up in a signed credential.
 MAX_LENGTHS = {"comment": 2000, "evidence_url": 2048, "evidence_name": 200}
+# RFC 5321 §4.5.3.1: a forward-path holds at most 256 octets, so an address at most 254 characters.
+MAX_EMAIL_CHARS = 254
+MAX_DID_CHARS = 500
 MAX_REPORTED_VALUE = 120
 SAVE_AS = "save it from your spreadsheet as 'CSV UTF-8 (comma delimited)'"
 _LEVEL = re.compile(r"[0-9]{1,3}")
@@ -58,7 +61,9 @@ class AwardRow:
         comment: The teacher's comment, or None.
         evidence_url: An http(s) URL, or None.
         evidence_name: A name for that evidence, or None.
-        key: Idempotency key, see :func:`issuer.issuance.award_key`.
+        attester_role: The role the uploader attests this badge in (:func:`issuer.issuance.attesting_role`).
+        file_key: :func:`issuer.issuance.award_key` over the cell as written: it finds the same award in
+            files, *not* the service's key (which is over the learner's person id).
     """
 
     row_number: int
@@ -69,7 +74,8 @@ class AwardRow:
     comment: str | None
     evidence_url: str | None
     evidence_name: str | None
-    key: str
+    attester_role: str
+    file_key: str
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,8 @@ def read_award_csv(
     Args:
         data: The file's bytes: UTF-8, with or without a byte order mark.
         catalog_lookup: Slug -> definition; raises :class:`BadgeNotFoundError` for an unknown slug.
-        attester_role: The uploader's role, checked against each badge's ``attester_roles``.
+        attester_role: The uploader's staff role (``teacher`` or ``admin``); each row attests in the role
+            :func:`issuer.issuance.attesting_role` gives for its badge, or is rejected.
         max_bytes: Largest file accepted.
         max_rows: Most data rows accepted (blank rows not counted).
 
@@ -292,11 +299,13 @@ def _award_row(
 
     student = _student(cell("student"))
     definition = _definition(cell("badge"), catalog_lookup)
-    level = _level(cell("level"), definition, attester_role=attester_role)
+    role = attesting_role({attester_role}, allowed=definition.attester_roles) or attester_role
+    level = _level(cell("level"), definition, attester_role=role)
     evidence_url = _evidence_url(cell("evidence_url"))
     for name in ("comment", "evidence_name"):
         if len(cell(name)) > MAX_LENGTHS[name]:
             raise _RowError(name, cell(name), f"{name} is longer than {MAX_LENGTHS[name]} characters")
+        _text(name, cell(name))
     return AwardRow(
         row_number=row_number,
         student=student,
@@ -306,13 +315,29 @@ def _award_row(
         comment=cell("comment") or None,
         evidence_url=evidence_url,
         evidence_name=cell("evidence_name") or None,
-        key=award_key(definition, level=level, student=student),
+        attester_role=role,
+        file_key=award_key(definition, level=level, student=student),
     )
+
+
+def _text(column: str, value: str) -> None:
+    try:
+        check_text(value, column)
+    except InvalidRequestError as err:
+        raise _RowError(column, value, err.detail) from None
 
 
 def _student(value: str) -> str:
     if not value:
         raise _RowError("student", value, "student is empty: give the student's e-mail address or DID")
+    _text("student", value)
+    is_did = value.startswith("did:")
+    longest = MAX_DID_CHARS if is_did else MAX_EMAIL_CHARS
+    if len(value) > longest:
+        kind = "a DID" if is_did else "an e-mail address"
+        raise _RowError(
+            "student", value, f"student is {len(value):,} characters long; {kind} has at most {longest}"
+        )
     try:
         check_recipient(value)
     except InvalidAwardError as err:

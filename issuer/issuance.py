@@ -10,9 +10,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from issuer.errors import InvalidAwardError
+from issuer.errors import InvalidAwardError, InvalidRequestError
 from verifier.model import (
     Achievement,
     AchievementSubject,
@@ -31,7 +31,7 @@ from verifier.model.ob import OB_CONTEXT, VC_V2_CONTEXT
 from verifier.proofs import data_integrity, vc_jwt
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from issuer.definitions import BadgeDefinition
     from keys.signer import Signer
@@ -43,6 +43,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # and method-specific-id = *( *idchar ":" ) 1*idchar, idchar = ALPHA / DIGIT / "." / "-" / "_" / pct-encoded.
 _IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
 _DID = re.compile(rf"did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+")
+# XML 1.0 §2.2 Char: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF. Anything else (C0
+# controls, lone surrogates, U+FFFE/U+FFFF) cannot be baked into an SVG badge or shown on a page.
+NOT_XML_CHAR: Final = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,52 @@ class IssuerProfile:
 def award_key(definition: BadgeDefinition, *, level: int, student: str) -> str:
     """The idempotency key of an award: hex SHA-256 of ``<slug>@<version>|<level>|<student>``.
 
-    ``student`` is the learner's normalised e-mail address (lower case) or DID. The same award asked
-    twice (a re-run CSV, the same row in another file, a double click) gives the same key, and the
-    service holds a key once per organisation; another version, level or learner gives another key.
+    The service passes the learner's person id (``str(uuid)``), never the e-mail address, so a key
+    cannot be used to confirm a guessed address. The same award asked twice (a re-run CSV, the same
+    row in another file, a double click) gives the same key, and the service holds a key once per
+    organisation; another version, level or learner gives another key.
     """
     return hashlib.sha256(f"{definition.lock_key}|{level}|{student}".encode()).hexdigest()
+
+
+def _illegal_character(value: str, field: str) -> str | None:
+    found = NOT_XML_CHAR.search(value)
+    if found is None:
+        return None
+    return (
+        f"{field}: the character U+{ord(found.group()):04X} at position {found.start() + 1} is not allowed "
+        "(control characters other than tab and line breaks, and U+FFFE/U+FFFF, cannot go into a badge)"
+    )
+
+
+def check_text(value: str, field: str) -> str:
+    """Refuse free text holding a character XML 1.0 does not allow; return it unchanged otherwise.
+
+    Free text (narratives, comments, evidence names) ends up in credentials, pages and SVG badges
+    (OB 3.0 §5.3.2.1 baking), which XML 1.0 §2.2 limits to tab, LF, CR and the printable planes.
+    https://www.w3.org/TR/xml/#charsets
+
+    Raises:
+        InvalidRequestError: naming ``field``, the character and its position.
+    """
+    problem = _illegal_character(value, field)
+    if problem is not None:
+        raise InvalidRequestError(problem)
+    return value
+
+
+def attesting_role(held: Iterable[str], *, allowed: Iterable[str]) -> str | None:
+    """The role a teacher or admin attests a badge in, the same for approvals, direct and bulk awards.
+
+    An admin attests as ``admin`` when the badge's ``attester_roles`` allow it, else as ``teacher`` when
+    that is allowed; a teacher only as ``teacher``. None: no staff role of ``held`` may attest it.
+    """
+    roles, permitted = set(held), set(allowed)
+    if "admin" in roles and "admin" in permitted:
+        return "admin"
+    if roles & {"admin", "teacher"} and "teacher" in permitted:
+        return "teacher"
+    return None
 
 
 def identity_hash(identifier: str, salt: str) -> str:
@@ -206,11 +250,25 @@ def build_credential(
 
     Raises:
         InvalidAwardError: level outside the rubric or below the required level, attester role not
-            allowed for this badge, recipient neither e-mail nor a valid DID, evidence link not http(s).
+            allowed for this badge, recipient neither e-mail nor a valid DID, evidence link not http(s),
+            a narrative or evidence text holding a character XML cannot carry (see :func:`check_text`).
     """
     definition = award.definition
     definition.check_award(level=award.level, attester_role=award.attester.role if award.attester else None)
     check_recipient(award.recipient)
+    # The last line of defence: the inputs were checked already, but a credential must bake into an SVG.
+    texts = [("narrative", award.narrative or "")]
+    for number, item in enumerate(award.evidence, start=1):
+        texts += [
+            (f"evidence {number} name", item.name),
+            (f"evidence {number} narrative", item.narrative or ""),
+            (f"evidence {number} link", item.url or ""),
+            (f"evidence {number} genre", item.genre or ""),
+        ]
+    for name, text in texts:
+        problem = _illegal_character(text, name)
+        if problem is not None:
+            raise InvalidAwardError(problem)
     for item in award.evidence:
         # Evidence links end up as links on pages and in wallets: web addresses only (no javascript:).
         if item.url is not None and not _WEB_URL.match(item.url):

@@ -1,10 +1,13 @@
 """Direct awards, and bulk awards from a CSV file as a resumable job.
 
 Both issue through :func:`issuer.services.issuing.issue_credential`, which keys every award with
-:func:`issuer.issuance.award_key` over the student's *stored* e-mail address. A direct award and a CSV
-row for the same student, badge version and level are therefore one award: whichever comes second is
-refused (``ALREADY_ISSUED``) or skipped. (The key :mod:`issuer.bulk_csv` computes from the cell as written
-only serves to find repeats inside one file: a row may name the student by DID.)
+:func:`issuer.issuance.award_key` over the student's *person id* (never the e-mail address, so a key
+cannot confirm a guessed address). A direct award and a CSV row for the same student, badge version and
+level are therefore one award: whichever comes second is refused (``ALREADY_ISSUED``) or skipped.
+(:mod:`issuer.bulk_csv` compares the cells as written only to find repeats inside one file.)
+
+Teachers and admins attest in the role :func:`issuer.issuance.attesting_role` gives (the same rule as
+approvals): an admin as ``admin`` when the badge allows it, else as ``teacher``.
 
 A bulk job: :func:`create_job` reads the whole file (a file that cannot be read is refused and nothing is
 stored), and stores the job, its text and the rows refused on reading. :func:`run_job` then works through
@@ -18,13 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from sqlalchemy import ColumnElement, func, or_, true
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from issuer.bulk_csv import AwardRow, RejectedRow, read_award_csv, rejected_rows_csv
 from issuer.db.models import (
@@ -45,10 +51,10 @@ from issuer.errors import (
     IssuerError,
     NotFoundError,
 )
-from issuer.issuance import EvidenceItem, award_key
+from issuer.issuance import EvidenceItem, attesting_role, award_key, check_text
 from issuer.roles import Principal
 from issuer.services.audit import record_event
-from issuer.services.catalogue import offered_badge
+from issuer.services.catalogue import offered_badge, offered_badges
 from issuer.services.issuing import AttesterInfo, find_award, issue_credential
 from issuer.services.people import normalize_email
 from issuer.services.status_lists import StatusSlotTaken, count_allocation
@@ -72,6 +78,7 @@ __all__ = [
     "award_directly",
     "create_job",
     "find_student",
+    "forget_learner_in_jobs",
     "get_job",
     "job_progress",
     "rejected_report",
@@ -82,7 +89,14 @@ __all__ = [
     "unfinished_jobs",
 ]
 
+_log = logging.getLogger(__name__)
+
 BATCH_SIZE: Final = 100
+DELETED_LEARNER: Final = "[deleted learner]"
+UNEXPECTED_FAILURE: Final = (
+    "the job stopped on an unexpected error; the rows dealt with so far are kept. "
+    "The service log has the details: ask an administrator"
+)
 UNFINISHED: Final = ("pending", "running")
 _BATCH_ATTEMPTS: Final = 5  # a batch that collides with a concurrent award is redone, seeing it
 
@@ -189,9 +203,12 @@ async def find_student(session: AsyncSession, organisation: Organisation, refere
 
 
 def staff_role(roles: Iterable[str]) -> str | None:
-    """The role a staff member attests bulk awards in: teacher when they teach, else admin."""
+    """The staff role a bulk job runs in: ``admin`` for an admin, else ``teacher``; None for neither.
+
+    Each row then attests in :func:`issuer.issuance.attesting_role` of that role and its badge.
+    """
     held = set(roles)
-    return next((role for role in ("teacher", "admin") if role in held), None)
+    return next((role for role in ("admin", "teacher") if role in held), None)
 
 
 async def _roles_of(session: AsyncSession, organisation_id: uuid.UUID, person_id: uuid.UUID) -> set[str]:
@@ -217,10 +234,10 @@ async def _attester_role(
     Raises:
         ForbiddenError: a supervisor without a grant for this badge and student.
     """
-    staff = [role for role in ("teacher", "admin") if role in roles]
-    allowed = [role for role in staff if role in definition.attester_roles]
-    if allowed:
-        return allowed[0]
+    role = attesting_role(roles, allowed=definition.attester_roles)
+    if role is not None:
+        return role
+    staff = staff_role(roles)
     if "supervisor" in roles and "supervisor" in definition.attester_roles:
         granted = await session.execute(
             select(SupervisorGrant.id).where(
@@ -235,15 +252,20 @@ async def _attester_role(
                 f"your supervision covers no '{definition.slug}' award for {student.display_name}"
             )
         return "supervisor"
-    if staff:
-        return staff[0]  # issue_credential refuses it with the badge's allowed attester roles
+    if staff is not None:
+        return staff  # issue_credential refuses it with the badge's allowed attester roles
     raise ForbiddenError(f"a supervisor may not attest '{definition.slug}'")
 
 
 def _check_link(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        raise InvalidAwardError(f"evidence link {url[:200]!r} is not an http(s) URL")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # "http://[::1": a malformed IPv6 address, or a port that is not a number
+        valid = False
+    if not valid or any(c.isspace() for c in url):
+        raise InvalidAwardError(f"evidenceUrl: {url[:200]!r} is not an http(s) URL")
+    check_text(url, "evidenceUrl")
 
 
 # --- direct award -------------------------------------------------------------------------------------
@@ -271,6 +293,8 @@ async def award_directly(
     """
     if request.evidence_url is not None:
         _check_link(request.evidence_url)  # before a status index is taken, so a refusal takes nothing
+    if request.comment is not None:
+        check_text(request.comment, "comment")
     student = await find_student(session, organisation, request.student)
     definition, version = await offered_badge(
         session, services.catalog, request.badge, organisation_id=organisation.id
@@ -334,10 +358,20 @@ async def award_directly(
 # --- bulk award: the job ------------------------------------------------------------------------------
 
 
-def _catalog_lookup(catalog: BadgeCatalog) -> Callable[[str], BadgeDefinition]:
-    """Slug -> published definition (drafts are not offered)."""
+async def _badge_lookup(
+    session: AsyncSession, catalog: BadgeCatalog, organisation_id: uuid.UUID
+) -> Callable[[str], BadgeDefinition]:
+    """Slug -> the definition the organisation offers: a published consortium badge, or its own badge
+    (the newest version it added through the API); drafts are not offered."""
+    own = {
+        definition.slug: definition
+        for definition, row in await offered_badges(session, catalog, organisation_id=organisation_id)
+        if row.organisation_id is not None
+    }
 
     def lookup(slug: str) -> BadgeDefinition:
+        if slug in own and slug not in catalog:
+            return own[slug]
         definition = catalog.get(slug)
         if definition.lock_key in catalog.unpublished:
             raise BadgeNotFoundError(f"badge {slug!r} is a draft: it is not offered yet")
@@ -372,7 +406,8 @@ async def create_job(
     """Read a bulk-award CSV and store it as a job (``pending``, or ``done`` when no row can be awarded).
 
     Args:
-        creator: who uploads; attests every award of the job, in ``attester_role`` (teacher or admin).
+        creator: who uploads; attests every award of the job, as ``attester_role`` (their staff role,
+            see :func:`staff_role`) allows for each badge (:func:`issuer.issuance.attesting_role`).
         enrol: create the students the file names by e-mail who are not students here yet.
 
     Raises:
@@ -380,9 +415,8 @@ async def create_job(
     """
     if creator.person_id is None:
         raise ForbiddenError("a bulk award is made by a person: name the teacher or admin")
-    sheet = await asyncio.to_thread(
-        read_award_csv, data, catalog_lookup=_catalog_lookup(services.catalog), attester_role=attester_role
-    )
+    lookup = await _badge_lookup(session, services.catalog, organisation.id)
+    sheet = await asyncio.to_thread(read_award_csv, data, catalog_lookup=lookup, attester_role=attester_role)
     job = AwardJob(
         organisation_id=organisation.id,
         created_by_id=creator.person_id,
@@ -550,7 +584,7 @@ async def _award_row(
     row: AwardRow,
     *,
     organisation: Organisation,
-    attester: AttesterInfo,
+    creator: Person,
     actor: Principal,
     slots: dict[int, int],
     now: datetime,
@@ -569,7 +603,7 @@ async def _award_row(
             raise _RowRefused("badge", err.detail) from None
         context.versions[row.badge] = version
     existing = await find_award(
-        session, organisation.id, award_key(row.definition, level=row.level, student=student.email)
+        session, organisation.id, award_key(row.definition, level=row.level, student=str(student.id))
     )
     if existing is not None:
         return "skipped", existing.id
@@ -586,7 +620,12 @@ async def _award_row(
             badge=version,
             student=student,
             level=row.level,
-            attester=attester,
+            attester=AttesterInfo(
+                person_id=creator.id,
+                name=creator.display_name,
+                role=row.attester_role,
+                organization=organisation.name,
+            ),
             actor=actor,
             now=now,
             evidence=evidence,
@@ -627,12 +666,6 @@ async def _run_batch(services: Services, context: _JobContext, batch: list[Award
             display_name=creator.display_name,
             roles={organisation.id: frozenset({context.attester_role})},
         )
-        attester = AttesterInfo(
-            person_id=creator.id,
-            name=creator.display_name,
-            role=context.attester_role,
-            organization=organisation.name,
-        )
         slots: dict[int, int] = {}
         counts = {"issued": 0, "skipped": 0, "rejected": 0}
         for row in batch:
@@ -647,7 +680,7 @@ async def _run_batch(services: Services, context: _JobContext, batch: list[Award
                         context,
                         row,
                         organisation=organisation,
-                        attester=attester,
+                        creator=creator,
                         actor=actor,
                         slots=slots,
                         now=now,
@@ -724,9 +757,35 @@ async def run_job(
             for a crash; a later call resumes it).
         on_batch: called with the progress after each committed batch (the CLI's progress bar).
 
+    Any unexpected error (a bug, the database refusing a value) ends the job ``failed`` with a message
+    that names no internals (the traceback goes to the log), never leaves it ``running``: a failed job
+    is not resumed at start-up, so one poisoned job cannot fail again at every start.
+
     Raises:
         NotFoundError: no such job.
     """
+    async with services.sessions() as session:
+        if await session.get(AwardJob, job_id) is None:
+            raise NotFoundError(f"no award job {job_id}")
+    try:
+        return await _run_job(
+            services, job_id, batch_size=batch_size, max_batches=max_batches, on_batch=on_batch
+        )
+    except IssuerError as err:  # e.g. the stored file can no longer be read: its message is for people
+        return job_progress(await _finish(services, job_id, state="failed", message=err.detail))
+    except Exception:  # noqa: BLE001 - whatever went wrong, the job must end failed, not stay running
+        _log.exception("award job %s failed on an unexpected error", job_id)
+        return job_progress(await _finish(services, job_id, state="failed", message=UNEXPECTED_FAILURE))
+
+
+async def _run_job(
+    services: Services,
+    job_id: uuid.UUID,
+    *,
+    batch_size: int,
+    max_batches: int | None,
+    on_batch: Callable[[JobProgress], None] | None,
+) -> JobProgress:
     now = services.clock()
     async with services.sessions() as session:
         job = await session.get(AwardJob, job_id)
@@ -747,11 +806,9 @@ async def run_job(
                     message="whoever uploaded the file is no longer a teacher or admin here",
                 )
             )
+        lookup = await _badge_lookup(session, services.catalog, job.organisation_id)
         sheet = await asyncio.to_thread(
-            read_award_csv,
-            job.csv_text.encode("utf-8"),
-            catalog_lookup=_catalog_lookup(services.catalog),
-            attester_role=role,
+            read_award_csv, job.csv_text.encode("utf-8"), catalog_lookup=lookup, attester_role=role
         )
         recorded = set(
             (
@@ -791,10 +848,21 @@ async def run_job(
                     # redo the batch, which now sees it and skips it.
                     if attempt == _BATCH_ATTEMPTS - 1:
                         raise
-        except (IssuerError, StatusSlotTaken, IntegrityError, _BatchRace) as err:
-            # Not the rows' fault (keys unavailable, the database refusing): stop, keep what is done.
-            detail = err.detail if isinstance(err, IssuerError) else str(err).splitlines()[0][:300]
-            return job_progress(await _finish(services, job_id, state="failed", message=detail))
+        except IssuerError as err:
+            # Not the rows' fault (keys unavailable, the organisation deleted): stop, keep what is done.
+            return job_progress(await _finish(services, job_id, state="failed", message=err.detail))
+        except (StatusSlotTaken, IntegrityError, _BatchRace):
+            # The database kept refusing the batch: its text names tables and values, so log it only.
+            _log.exception("award job %s: a batch failed %d times", job_id, _BATCH_ATTEMPTS)
+            return job_progress(
+                await _finish(
+                    services,
+                    job_id,
+                    state="failed",
+                    message="the database kept refusing a batch of awards; the rows dealt with so far "
+                    "are kept: run the job again later, or ask an administrator",
+                )
+            )
         async with services.sessions() as session:
             current = await session.get(AwardJob, job_id)
             if current is not None:
@@ -802,6 +870,44 @@ async def run_job(
         if on_batch is not None:
             on_batch(progress)
     return job_progress(await _finish(services, job_id, state="done"))
+
+
+def _like_any(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def forget_learner_in_jobs(session: AsyncSession, email: str) -> None:
+    """Scrub a deleted learner's e-mail address from every bulk-award job; does not commit.
+
+    The address is replaced, case-insensitively, by ``[deleted learner]`` in each job's CSV text and
+    message and in its rows' values and messages. The caller (the learner's deletion) commits. A job's
+    ``file_sha256`` stays: it identifies the uploaded file, and the address cannot be read back from it.
+    """
+    address = email.strip()
+    if not address:
+        return
+    pattern = re.compile(re.escape(address), re.IGNORECASE)
+
+    def found(column: Any) -> ColumnElement[bool]:
+        # LIKE narrows the rows to read; it folds ASCII case only, so other addresses are matched here.
+        if not address.isascii():
+            return true()
+        return func.lower(column).like(_like_any(address), escape="\\")
+
+    jobs = await session.execute(
+        select(AwardJob).where(or_(found(col(AwardJob.csv_text)), found(col(AwardJob.message))))
+    )
+    for job in jobs.scalars():
+        job.csv_text = pattern.sub(DELETED_LEARNER, job.csv_text)
+        job.message = pattern.sub(DELETED_LEARNER, job.message)
+    rows = await session.execute(
+        select(AwardJobRow).where(or_(found(col(AwardJobRow.value)), found(col(AwardJobRow.message))))
+    )
+    for row in rows.scalars():
+        row.value = pattern.sub(DELETED_LEARNER, row.value)
+        row.message = pattern.sub(DELETED_LEARNER, row.message)
+    await session.flush()
 
 
 @dataclass(frozen=True)

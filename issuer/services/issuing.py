@@ -144,7 +144,7 @@ async def issue_credential(
         SigningUnavailableError: the organisation's keys cannot sign.
     """
     definition = definition_of(badge)
-    key = award_key(definition, level=level, student=student.email)
+    key = award_key(definition, level=level, student=str(student.id))  # the person, never the e-mail
     if await find_award(session, organisation.id, key) is not None:
         raise AlreadyIssuedError(
             f"{student.display_name} already holds {definition.lock_key} at level {level}"

@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,7 +39,7 @@ from issuer.errors import (
     NotFoundError,
     UploadTooLargeError,
 )
-from issuer.issuance import EvidenceItem
+from issuer.issuance import EvidenceItem, attesting_role, check_text
 from issuer.services.audit import record_event
 from issuer.services.catalogue import definition_of, offered_badge
 from issuer.services.issuing import AttesterInfo, issue_credential
@@ -123,7 +124,15 @@ def _check_narrative(narrative: str) -> str:
         raise InvalidRequestError(
             f"narrative: at most {MAX_NARRATIVE_CHARS:,} characters, this one has {len(narrative):,}"
         )
-    return narrative
+    return check_text(narrative, "narrative")
+
+
+def _is_web_url(link: str) -> bool:
+    try:
+        parts = urlsplit(link)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # "http://[::1": a malformed IPv6 address, or a port that is not a number
+        return False
 
 
 def _check_links(links: Sequence[str]) -> list[str]:
@@ -131,8 +140,8 @@ def _check_links(links: Sequence[str]) -> list[str]:
     if len(cleaned) > MAX_LINKS:
         raise InvalidRequestError(f"links: at most {MAX_LINKS}, {len(cleaned)} were sent")
     for link in cleaned:
-        parts = urlsplit(link)
-        if len(link) > MAX_LINK_CHARS or parts.scheme not in ("http", "https") or not parts.hostname:
+        check_text(link, "links")
+        if len(link) > MAX_LINK_CHARS or any(c.isspace() for c in link) or not _is_web_url(link):
             raise InvalidRequestError(
                 f"links: {link[:100]!r} is not an http(s) URL of at most 2,000 characters"
             )
@@ -213,14 +222,20 @@ async def _move(
     now: datetime,
     values: dict[str, Any] | None = None,
 ) -> None:
-    """Change the state, only if nobody changed it since it was read (and only from ``allowed_from``)."""
+    """Change the state, only if nobody changed the submission since it was read (same state, same
+    ``updated_at``: a resubmission with new files between a reviewer's read and their decision makes the
+    decision fail rather than sign evidence the reviewer never saw), and only from ``allowed_from``."""
     allowed = tuple(allowed_from)
     if submission.state not in allowed:
         raise InvalidStateError(f"the submission is {submission.state}; this needs it {' or '.join(allowed)}")
     changes = {"state": to, "updated_at": now, **(values or {})}
     result = await session.execute(
         update(Submission)
-        .where(col(Submission.id) == submission.id, col(Submission.state) == submission.state)
+        .where(
+            col(Submission.id) == submission.id,
+            col(Submission.state) == submission.state,
+            col(Submission.updated_at) == submission.updated_at,
+        )
         .values(**changes)
         .execution_options(synchronize_session=False)
     )
@@ -393,17 +408,22 @@ async def add_files(
     uploads: Sequence[Upload],
     now: datetime,
 ) -> Submission:
-    """More files for the owner's submission while it is submitted or returned; commits.
+    """More files for the owner's returned submission (then resubmit it); commits.
+
+    Only a returned submission takes files: a reviewer decides on what they saw, so nothing may be
+    added while it waits in the queue. Adding bumps ``updated_at``.
 
     Raises:
         NotFoundError: no such submission of the principal's in this organisation.
-        InvalidStateError: already decided or withdrawn.
+        InvalidStateError: not returned (submitted, decided or withdrawn).
         UploadTooLargeError, InvalidUploadError: as for :func:`create_submission`.
     """
     submission = await _submission_in(session, organisation, submission_id)
     _own(submission, principal)
-    if submission.state not in ("submitted", "returned"):
-        raise InvalidStateError(f"the submission is {submission.state}: files can no longer be added")
+    if submission.state != "returned":
+        raise InvalidStateError(
+            f"the submission is {submission.state}: files can be added only when it was returned to you"
+        )
     if not uploads:
         raise InvalidRequestError("files: send at least one file")
     sizes = list(
@@ -421,7 +441,7 @@ async def add_files(
     try:
         await _store_files(store, uploads, sizes, stored)
         # A conditional touch: a decision taken meanwhile makes this fail rather than add files to it.
-        await _move(session, submission, allowed_from=(submission.state,), to=submission.state, now=now)
+        await _move(session, submission, allowed_from=("returned",), to="returned", now=now)
         session.add_all(_file_rows(submission.id, stored, now))
         record_event(
             session,
@@ -576,14 +596,13 @@ async def views_of(session: AsyncSession, submission_ids: Sequence[uuid.UUID]) -
 
 
 async def my_submissions(session: AsyncSession, principal: Principal) -> list[SubmissionView]:
-    """The principal's own submissions in every organisation, newest first."""
+    """The principal's own submissions in every organisation (or the one a restricted sign-in names), newest first."""
     if principal.person_id is None:
         return []
-    result = await session.execute(
-        select(Submission)
-        .where(Submission.student_id == principal.person_id)
-        .order_by(col(Submission.created_at).desc(), col(Submission.id))
-    )
+    statement = select(Submission).where(Submission.student_id == principal.person_id)
+    if principal.token_organisation is not None:  # a sign-in limited to one organisation sees only its own
+        statement = statement.where(Submission.organisation_id == principal.token_organisation)
+    result = await session.execute(statement.order_by(col(Submission.created_at).desc(), col(Submission.id)))
     return await _views(session, list(result.scalars()))
 
 
@@ -717,7 +736,8 @@ async def _reviewer_role(
     principal: Principal,
     roles: frozenset[str],
 ) -> str:
-    """The role the reviewer attests in: ``teacher`` (teachers and admins) or ``supervisor`` (within grant).
+    """The role the reviewer attests in: see :func:`issuer.issuance.attesting_role` for teachers and admins
+    (``admin`` when the badge allows it, else ``teacher``), or ``supervisor`` (within grant).
 
     Raises:
         ForbiddenError: not a reviewer here, or a supervisor outside their grants or for a badge that
@@ -726,7 +746,10 @@ async def _reviewer_role(
     if submission.student_id == principal.person_id:
         raise ForbiddenError("nobody reviews their own submission")
     if roles & {"teacher", "admin"}:
-        return "teacher"
+        # No staff role allowed: return/decline still record one; an approval is refused when issuing.
+        return attesting_role(roles, allowed=definition.attester_roles) or (
+            "admin" if "admin" in roles else "teacher"
+        )
     if "supervisor" not in roles or principal.person_id is None:
         raise ForbiddenError("only the organisation's teachers, admins and granted supervisors review")
     if not await _grant_exists(
@@ -754,18 +777,21 @@ async def review_submission(
     level: int | None,
     comment: str,
     now: datetime,
+    expected_updated_at: datetime | None = None,
 ) -> Submission:
     """Approve, return or decline a submitted submission; commits (one transaction).
 
     ``approve`` signs and stores the credential (the level chosen, else the one claimed) with the
     reviewer as attester; the credential's evidence lists each link (with its URL) and each file by
     name, with ``sha256:<hex>`` as its narrative (files are private, so they have no URL). ``return``
-    and ``decline`` need a comment.
+    and ``decline`` need a comment. With ``expected_updated_at`` (the ``updatedAt`` the reviewer saw),
+    a submission changed since then is refused.
 
     Raises:
         NotFoundError: no such submission here.
         ForbiddenError: see :func:`_reviewer_role`.
-        InvalidStateError: the submission is not ``submitted`` (e.g. already declined).
+        InvalidStateError: the submission is not ``submitted`` (e.g. already declined), or it changed
+            since ``expected_updated_at``.
         InvalidRequestError: an unknown decision, a missing comment, a level with return/decline.
         InvalidAwardError, AlreadyIssuedError, SigningUnavailableError: from issuing.
     """
@@ -774,6 +800,7 @@ async def review_submission(
     comment = comment.strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise InvalidRequestError(f"comment: at most {MAX_COMMENT_CHARS:,} characters")
+    check_text(comment, "comment")
     if decision != "approve" and not comment:
         raise InvalidRequestError(f"comment: say why when you {decision} a submission")
     if decision != "approve" and level is not None:
@@ -782,6 +809,11 @@ async def review_submission(
     badge = await session.get_one(BadgeVersion, submission.badge_version_id)
     definition = definition_of(badge)
     role = await _reviewer_role(session, submission, definition, principal, roles)
+    if expected_updated_at is not None and _utc(expected_updated_at) != _utc(submission.updated_at):
+        raise InvalidStateError(
+            "the submission was changed since you opened it (new files or a resubmission): reload it, "
+            "look at it again and decide"
+        )
     chosen = submission.claimed_level if level is None else level
     target = {"approve": "approved", "return": "returned", "decline": "declined"}[decision]
     await _move(session, submission, allowed_from=("submitted",), to=target, now=now)
@@ -808,7 +840,7 @@ async def review_submission(
                 person_id=principal.person_id,
                 name=principal.display_name,
                 role=role,
-                organization=organisation.name if role == "teacher" else None,
+                organization=None if role == "supervisor" else organisation.name,
             ),
             actor=principal,
             now=now,
@@ -849,6 +881,11 @@ async def review_submission(
         await count_allocation(session, organisation, slots)
     await session.commit()
     return submission
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were stored in UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def approve_many(

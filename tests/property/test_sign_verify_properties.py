@@ -26,6 +26,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from issuer.issuance import (
+    NOT_XML_CHAR,
     Attester,
     Award,
     EvidenceItem,
@@ -119,6 +120,9 @@ _texts: Final = st.one_of(
         st.integers(min_value=2_000, max_value=20_000),
     ),
 )
+# What the issuer accepts as free text (XML 1.0 characters: it also goes into SVG badges); the
+# awkward characters it refuses are put back into each credential below, as another issuer may send them.
+_issuer_texts: Final = _texts.map(lambda text: NOT_XML_CHAR.sub("", text))
 _urns: Final = st.uuids().map(lambda value: f"urn:uuid:{value}")
 _evidence_urls: Final = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=1, max_size=30).map(
@@ -142,9 +146,9 @@ def _awards(draw: st.DrawFn, catalog: BadgeCatalog) -> Award:
             st.builds(
                 Attester,
                 id=_urns,
-                name=_texts,
+                name=_issuer_texts,
                 role=st.sampled_from(definition.attester_roles),
-                organization=st.none() | _texts,
+                organization=st.none() | _issuer_texts,
             ),
         )
     )
@@ -152,10 +156,10 @@ def _awards(draw: st.DrawFn, catalog: BadgeCatalog) -> Award:
         st.lists(
             st.builds(
                 EvidenceItem,
-                name=_texts,
-                narrative=st.none() | _texts,
+                name=_issuer_texts,
+                narrative=st.none() | _issuer_texts,
                 url=st.none() | _evidence_urls,
-                genre=st.none() | _texts,
+                genre=st.none() | _issuer_texts,
             ),
             max_size=3,
         )
@@ -172,19 +176,25 @@ def _awards(draw: st.DrawFn, catalog: BadgeCatalog) -> Award:
         recipient=draw(st.one_of(st.emails(), _did_keys)),
         attester=attester,
         evidence=tuple(evidence),
-        narrative=draw(st.none() | _texts),
+        narrative=draw(st.none() | _issuer_texts),
     )
 
 
 @st.composite
 def _credentials(draw: st.DrawFn, catalog: BadgeCatalog, issuer: IssuerProfile) -> dict[str, Any]:
-    return build_credential(
+    credential = build_credential(
         draw(_awards(catalog)),
         issuer,
         credential_id=draw(_urns),
         now=NOW,
         salt=draw(st.text(alphabet="0123456789abcdef", min_size=8, max_size=32)),
     )
+    # Any text at all, control characters included: signing and canonicalization must cope with what
+    # other issuers put in a credential, even what ours refuses to write.
+    description = draw(st.none() | _texts)
+    if description is not None:
+        credential["description"] = description
+    return credential
 
 
 # --- 1. any credential the project signs verifies -------------------------------------------------

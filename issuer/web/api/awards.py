@@ -89,7 +89,9 @@ async def _run_logged(services: Services, job_id: uuid.UUID) -> None:
         await run_job(services, job_id)
     except asyncio.CancelledError:
         raise  # the service stops: the job stays running and is resumed at the next start
-    except Exception:  # noqa: BLE001 - a background task has no caller: log, and leave the job to resume
+    except Exception:  # noqa: BLE001 - a background task has no caller: log it
+        # run_job ends the job failed on its own errors; this is one it could not record (the database
+        # gone), so the job stays running and is resumed at the next start.
         _log.exception("award job %s stopped; it resumes at the next start", job_id)
 
 

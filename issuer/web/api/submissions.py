@@ -9,6 +9,7 @@ their bytes still hash to the SHA-256 recorded at upload.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -85,6 +86,11 @@ class Decision(_Strict):
     decision: Literal["approve", "return", "decline"]
     level: int | None = Field(default=None, description="approve only; default: the level claimed.")
     comment: str = Field(default="", description="Required to return or decline.")
+    expected_updated_at: datetime | None = Field(
+        default=None,
+        alias="expectedUpdatedAt",
+        description="The submission's updatedAt as the reviewer saw it: 409 INVALID_STATE if it changed since.",
+    )
 
 
 class BulkApproval(_Strict):
@@ -217,7 +223,7 @@ class SubmissionController(Controller):
     @post(
         "/{submission_id:uuid}/files",
         opt=org_roles("student", scope="submissions:write"),
-        summary="Add evidence files (while submitted or returned)",
+        summary="Add evidence files to a returned submission (then resubmit it)",
         status_code=201,
     )
     async def add_files(
@@ -353,6 +359,7 @@ class SubmissionController(Controller):
             level=data.level,
             comment=data.comment,
             now=now,
+            expected_updated_at=data.expected_updated_at,
         )
         return await _fresh(db, submission_id)
 

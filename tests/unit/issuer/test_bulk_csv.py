@@ -252,11 +252,11 @@ def test_bulk_csv_key_is_stable_across_files_and_documented(catalog: BadgeCatalo
 
     definition = catalog.get("weld-smaw-3f")
     documented = hashlib.sha256(f"weld-smaw-3f@{definition.version}|3|ana@example.org".encode()).hexdigest()
-    assert first.key == documented
-    assert again.rows[1].key == first.key  # another file, row and comment: the same award
-    assert award_key(definition, level=4, student="ana@example.org") != first.key
-    assert award_key(definition, level=3, student="bob@example.org") != first.key
-    assert award_key(catalog.get("weld-smaw-4f"), level=3, student="ana@example.org") != first.key
+    assert first.file_key == documented
+    assert again.rows[1].file_key == first.file_key  # another file, row and comment: the same award
+    assert award_key(definition, level=4, student="ana@example.org") != first.file_key
+    assert award_key(definition, level=3, student="bob@example.org") != first.file_key
+    assert award_key(catalog.get("weld-smaw-4f"), level=3, student="ana@example.org") != first.file_key
 
 
 def test_bulk_csv_report_neutralises_formulas() -> None:
@@ -363,4 +363,46 @@ def test_bulk_csv_every_row_is_accepted_or_rejected_once(
     )
     # At most one award per student and badge, hence never the same idempotency key twice.
     assert len({(row.student, row.badge) for row in sheet.rows}) == len(sheet.rows)
-    assert len({row.key for row in sheet.rows}) == len(sheet.rows)
+    assert len({row.file_key for row in sheet.rows}) == len(sheet.rows)
+
+
+def test_bulk_csv_overlong_student_cells_are_row_errors(catalog: BadgeCatalog) -> None:
+    email = "a" * 243 + "@example.org"  # 255 characters
+    did = "did:example:" + "x" * 489  # 501 characters
+    sheet = _read(catalog, HEADER + f"{email},weld-smaw-3f,3\n{did},weld-smaw-3f,3\n")
+    assert [(r.row_number, r.column) for r in sheet.rejected] == [(2, "student"), (3, "student")]
+    assert "at most 254" in sheet.rejected[0].message
+    assert "at most 500" in sheet.rejected[1].message
+    fits = _read(catalog, HEADER + f"{email[1:]},weld-smaw-3f,3\n{did[:-1]},weld-smaw-3f,3\n")
+    assert len(fits.rows) == 2
+
+
+def test_bulk_csv_text_cells_xml_cannot_carry_are_row_errors(catalog: BadgeCatalog) -> None:
+    text = (
+        "student,badge,level,comment,evidence_name\n"
+        "ana@example.org,weld-smaw-3f,3,ok\x01,\n"
+        "bob@example.org,weld-smaw-3f,3,,name\ufffe\n"
+        "cy@example.org,weld-smaw-3f,3,tab\tok,fine\n"
+    )
+    sheet = _read(catalog, text)
+    assert [(r.row_number, r.column) for r in sheet.rejected] == [(2, "comment"), (3, "evidence_name")]
+    assert "U+0001" in sheet.rejected[0].message
+    assert [row.student for row in sheet.rows] == ["cy@example.org"]
+
+
+def test_bulk_csv_rows_attest_in_the_role_the_badge_allows(catalog: BadgeCatalog) -> None:
+    # weld-smaw-3f allows teachers and supervisors: an admin uploading attests as teacher.
+    sheet = read_award_csv(
+        (HEADER + "ana@example.org,weld-smaw-3f,3\n").encode(),
+        catalog_lookup=catalog.get,
+        attester_role="admin",
+    )
+    assert [row.attester_role for row in sheet.rows] == ["teacher"]
+    # workplace-communication allows supervisors only: refused for staff, naming the allowed roles.
+    refused = read_award_csv(
+        (HEADER + "ana@example.org,workplace-communication,3\n").encode(),
+        catalog_lookup=catalog.get,
+        attester_role="admin",
+    )
+    assert refused.rejected[0].column == "level"
+    assert "allowed attester roles: supervisor" in refused.rejected[0].message

@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import pytest
 
-from issuer.errors import InvalidAwardError
-from issuer.issuance import Attester, Award, EvidenceItem, IssuerProfile, build_credential, identity_hash
+from issuer.errors import InvalidAwardError, InvalidRequestError
+from issuer.issuance import (
+    Attester,
+    Award,
+    EvidenceItem,
+    IssuerProfile,
+    attesting_role,
+    build_credential,
+    check_text,
+    identity_hash,
+)
 from tests.conftest import NOW, SPEC, TestIssuer
 from verifier.errors import MalformedCredentialError
 from verifier.verify import verify_credential
@@ -204,3 +213,48 @@ def test_issuance_naive_time_is_refused(catalog: BadgeCatalog) -> None:
 def test_issuance_evidence_link_must_be_a_web_address(catalog: BadgeCatalog, url: str) -> None:
     with pytest.raises(InvalidAwardError, match="not an http"):
         _build(catalog, evidence=(EvidenceItem(name="Evidence", url=url),))
+
+
+@pytest.mark.parametrize(
+    "bad", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\ud800", "\ufffe", "\uffff"]
+)
+def test_check_text_refuses_characters_xml_cannot_carry(bad: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        check_text(f"ab{bad}c", "comment")
+    assert caught.value.detail.startswith("comment:")
+    assert f"U+{ord(bad):04X} at position 3" in caught.value.detail
+
+
+def test_check_text_accepts_tabs_line_breaks_and_any_plane() -> None:
+    text = "a\tb\nc\rd \x7f é ✓ \ue000 \ufffd 𝄞 \U0010ffff"
+    assert check_text(text, "narrative") is text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"narrative": "ok\x02"},
+        {"evidence": (EvidenceItem(name="Plate\uffff", url="https://evidence.example.org/e/1"),)},
+        {"evidence": (EvidenceItem(name="Plate", narrative="sha\x1b"),)},
+    ],
+)
+def test_issuance_refuses_text_xml_cannot_carry(catalog: BadgeCatalog, changes: dict[str, Any]) -> None:
+    with pytest.raises(InvalidAwardError, match="is not allowed"):
+        _build(catalog, **changes)
+
+
+@pytest.mark.parametrize(
+    ("held", "allowed", "expected"),
+    [
+        ({"admin"}, {"teacher", "admin"}, "admin"),
+        ({"admin"}, {"teacher"}, "teacher"),
+        ({"admin", "teacher"}, {"teacher"}, "teacher"),
+        ({"admin", "teacher"}, {"admin", "teacher"}, "admin"),
+        ({"teacher"}, {"teacher", "admin"}, "teacher"),
+        ({"teacher"}, {"admin"}, None),
+        ({"admin"}, {"supervisor"}, None),
+        ({"supervisor", "student"}, {"teacher", "supervisor"}, None),
+    ],
+)
+def test_attesting_role_one_rule_for_staff(held: set[str], allowed: set[str], expected: str | None) -> None:
+    assert attesting_role(held, allowed=allowed) == expected

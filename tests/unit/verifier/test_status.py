@@ -38,7 +38,7 @@ def _raw_bits(encoded: str) -> bytes:
 
 
 def _encode_gzip(raw: bytes, *, multibase: bool = True) -> str:
-    text = base64.urlsafe_b64encode(gzip.compress(raw)).rstrip(b"=").decode()
+    text = base64.urlsafe_b64encode(gzip.compress(raw, mtime=0)).rstrip(b"=").decode()
     return "u" + text if multibase else text
 
 
@@ -149,8 +149,11 @@ def test_bitstring_decode_counts_entries_by_status_size() -> None:
         ("u!!!!", "not base64url"),
         ("uA", "not valid base64url"),
         ("u" + base64.urlsafe_b64encode(b"not gzip at all").decode(), "not valid GZIP"),
-        ("u" + base64.urlsafe_b64encode(gzip.compress(bytes(20_000))[:-12]).decode(), "truncated"),
-        ("u" + base64.urlsafe_b64encode(gzip.compress(bytes(20_000)) + b"junk").decode(), "after the GZIP"),
+        ("u" + base64.urlsafe_b64encode(gzip.compress(bytes(20_000), mtime=0)[:-12]).decode(), "truncated"),
+        (
+            "u" + base64.urlsafe_b64encode(gzip.compress(bytes(20_000), mtime=0) + b"junk").decode(),
+            "after the GZIP",
+        ),
     ],
 )
 def test_bitstring_decode_refuses_bad_encoding(encoded: str, message: str) -> None:
