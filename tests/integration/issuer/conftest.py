@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import shutil
@@ -21,7 +22,7 @@ from tests.conftest import BADGE_DEFS, NOW, TEST_PASSPHRASE, require_in_ci
 from verifier.errors import RetrievalError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
     from litestar import Litestar
@@ -51,33 +52,101 @@ def fx_async_sqlalchemy() -> None:
     )
 
 
-async def _postgres_database(server_url: str) -> AsyncIterator[str]:
-    name = f"issuer_test_{uuid.uuid4().hex[:12]}"
+# Each test gets its own database, copied from one migrated at the first use in this process: running
+# the 0001..head migrations for every test costs more than the test. The migrations themselves are tested
+# from an empty database in test_migrations.py (the `empty_database_url` fixture).
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(statement)
     finally:
         await admin.close()
+
+
+def _on_server(server_url: str, name: str) -> str:
     scheme, _, rest = server_url.partition("://")
-    authority = rest.split("/", 1)[0]
+    return f"{scheme}://{rest.split('/', 1)[0]}/{name}"
+
+
+async def _postgres_template(server_url: str) -> str:
+    if "postgres" not in _TEMPLATES:
+        from issuer.db import upgrade
+
+        name = f"issuer_template_{uuid.uuid4().hex[:12]}"
+        await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
+        await upgrade(_on_server(server_url, name))  # disposes its engine: no connection left to block copies
+        _TEMPLATES["postgres"] = name
+    return _TEMPLATES["postgres"]
+
+
+async def _postgres_database(server_url: str, *, migrated: bool = True) -> AsyncIterator[str]:
+    """A fresh database on the server, migrated (copied from the template) or empty; dropped after."""
+    name = f"issuer_test_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{await _postgres_template(server_url)}"' if migrated else ""
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"{template}')
     try:
-        yield f"{scheme}://{authority}/{name}"
+        yield _on_server(server_url, name)
     finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(name="database_url", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def fx_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'db' / 'badges.db'}"
+async def _sqlite_template(folder: Path) -> str:
+    if "sqlite" not in _TEMPLATES:
+        from issuer.db import upgrade
+
+        path = folder / "template.db"
+        await upgrade(f"sqlite+aiosqlite:///{path}")
+        _TEMPLATES["sqlite"] = str(path)
+    return _TEMPLATES["sqlite"]
+
+
+@pytest.fixture(name="template_folder", scope="session", autouse=True)
+def fx_template_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("templates")
+    server_url = os.environ.get(POSTGRES_ENV, "")
+    if "postgres" in _TEMPLATES and server_url:
+        asyncio.run(
+            _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{_TEMPLATES.pop("postgres")}" WITH (FORCE)')
+        )
+
+
+async def _database(
+    kind: str, tmp_path: Path, template_folder: Path, *, migrated: bool
+) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        path = tmp_path / "db" / "badges.db"
+        if migrated:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(await _sqlite_template(template_folder), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     server_url = os.environ.get(POSTGRES_ENV, "")
     require_in_ci(bool(server_url), f"{POSTGRES_ENV} is not set: no PostgreSQL server to test against")
-    async for url in _postgres_database(server_url):
+    async for url in _postgres_database(server_url, migrated=migrated):
+        yield url
+
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(name="database_url", params=DATABASES)
+async def fx_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, template_folder: Path
+) -> AsyncIterator[str]:
+    """A migrated database of its own: SQLite, and PostgreSQL when ISSUER_TEST_POSTGRES_URL is set."""
+    async for url in _database(request.param, tmp_path, template_folder, migrated=True):
+        yield url
+
+
+@pytest.fixture(name="empty_database_url", params=DATABASES)
+async def fx_empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, template_folder: Path
+) -> AsyncIterator[str]:
+    """An empty database, for the migrations themselves."""
+    async for url in _database(request.param, tmp_path, template_folder, migrated=False):
         yield url
 
 

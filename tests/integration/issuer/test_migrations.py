@@ -27,9 +27,9 @@ def _differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, AuditEvent.metadata))
 
 
-async def test_migrations_match_the_models(database_url: str) -> None:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
+async def test_migrations_match_the_models(empty_database_url: str) -> None:
+    await upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
@@ -37,9 +37,9 @@ async def test_migrations_match_the_models(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_migrations_make_the_audit_log_append_only(database_url: str) -> None:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
+async def test_migrations_make_the_audit_log_append_only(empty_database_url: str) -> None:
+    await upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
     table = AuditEvent.metadata.tables["audit_event"]
     try:
         async with engine.begin() as connection:
