@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from issuer.db.models import Invitation, Membership, Organisation, Person
 from issuer.services.invitations import (
@@ -27,18 +27,13 @@ from issuer.services.org_settings import change_settings, key_records, rotate_ke
 from issuer.services.people import SESSION_TTL, list_members
 from issuer.web.auth import SESSION_COOKIE, org_roles, public, sign_in_rate_limit
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.schemas import Strict
 from keys.store import KeyRecord
 
 __all__ = ["InvitationController", "OrgAdminController", "grant_view"]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="At most this many (1-500).")]
 Offset = Annotated[int, QueryParameter(ge=0, description="Skip this many.")]
-
-
-class Strict(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
 class NewMember(Strict):

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from issuer.errors import ForbiddenError
 from issuer.services.awards import (
@@ -29,6 +29,7 @@ from issuer.services.awards import (
 from issuer.services.context import Services
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["AwardController", "resume_award_jobs", "stop_award_jobs"]
 
@@ -36,10 +37,8 @@ _log = logging.getLogger(__name__)
 _TASKS = "award_job_tasks"  # app.state key: the running jobs' tasks, kept so none is garbage-collected
 
 
-class AwardRequest(BaseModel):
+class AwardRequest(Strict):
     """A direct award."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     student: str = Field(
         min_length=1, max_length=254, description="The student's person id or e-mail address."

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from issuer.db import get_organisation
@@ -16,12 +16,14 @@ from issuer.errors import BadgeNotFoundError
 from issuer.services.catalogue import add_definition, definition_of, offered_badge, offered_badges
 from issuer.web.auth import org_roles, public
 from issuer.web.deps import Db, Now, Org, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["BadgeController"]
 
 
-class NewDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewDefinition(Strict):
+    # Stored and hashed as sent: a slug or key with stray spaces is refused, not trimmed.
+    model_config = ConfigDict(str_strip_whitespace=False)
 
     slug: str = Field(min_length=1, max_length=100, description="The badge's slug (lower-case, hyphens).")
     definition: dict[str, Any] = Field(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from issuer.db.models import Credential
 from issuer.services.audit import record_event
@@ -21,16 +21,11 @@ from issuer.services.revocation import (
 )
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["CredentialController"]
 
 _PATH = "/{credential_id:str}"
-
-
-class Strict(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class StatusReason(Strict):

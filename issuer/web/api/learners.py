@@ -10,7 +10,7 @@ from urllib.parse import quote
 from litestar import Controller, Response, delete, get
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from issuer.errors import AuthenticationRequiredError, NotFoundError
 from issuer.services.invitations import grants_of
@@ -18,13 +18,12 @@ from issuer.services.record import RecordEntry, delete_learner, download, read_r
 from issuer.web.api.admin import grant_view
 from issuer.web.auth import SESSION_COOKIE, signed_in
 from issuer.web.deps import Db, Now, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["LearnerController", "MyRecordController"]
 
 
-class Confirmation(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class Confirmation(Strict):
     confirm: str = Field(max_length=254, description="The learner's e-mail address, typed again.")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlmodel import select
 
 from issuer.db import Organisation, get_organisation
@@ -26,14 +26,9 @@ from issuer.services.people import (
 )
 from issuer.web.auth import SESSION_COOKIE, public, sign_in_rate_limit, signed_in
 from issuer.web.deps import Db, Now, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["SessionController"]
-
-
-class Strict(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Credentials(Strict):

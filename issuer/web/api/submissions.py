@@ -16,7 +16,7 @@ from urllib.parse import quote
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from issuer.db.models import EvidenceFile, Review
 from issuer.services.submissions import (
@@ -40,6 +40,7 @@ from issuer.services.submissions import (
 )
 from issuer.web.auth import org_roles, signed_in
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.schemas import Strict
 
 __all__ = ["MeSubmissionsController", "ReviewQueueController", "SubmissionController"]
 
@@ -48,14 +49,11 @@ READERS = ("student", "teacher", "admin", "supervisor")
 REVIEWERS = ("teacher", "admin", "supervisor")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SubmissionForm(BaseModel):
+class SubmissionForm(Strict):
     """The multipart form of a new submission (``links`` and ``files`` repeat the field)."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    # The narrative is stored (and signed into the badge) as typed, so nothing is trimmed here.
+    model_config = ConfigDict(arbitrary_types_allowed=True, str_strip_whitespace=False)
 
     badge: str = Field(min_length=1, max_length=100, description="The badge's slug.")
     level: int = Field(description="The level claimed, 1 to 4 (a level of the badge's rubric).")
@@ -69,20 +67,20 @@ class SubmissionForm(BaseModel):
     files: list[UploadFile] = Field(default_factory=list, description="Evidence files, one per field.")
 
 
-class FilesForm(BaseModel):
+class FilesForm(Strict):
     """More files for a submission."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     files: list[UploadFile] = Field(default_factory=list)
 
 
-class Resubmission(_Strict):
+class Resubmission(Strict):
     narrative: str | None = Field(default=None, description="Replaces the narrative when given.")
     links: list[str] | None = Field(default=None, description="Replaces the links when given.")
 
 
-class Decision(_Strict):
+class Decision(Strict):
     decision: Literal["approve", "return", "decline"]
     level: int | None = Field(default=None, description="approve only; default: the level claimed.")
     comment: str = Field(default="", description="Required to return or decline.")
@@ -93,7 +91,7 @@ class Decision(_Strict):
     )
 
 
-class BulkApproval(_Strict):
+class BulkApproval(Strict):
     ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BULK_IDS)
     level: int | None = Field(default=None, description="Default: each submission's claimed level.")
     comment: str = ""

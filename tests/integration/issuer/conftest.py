@@ -9,9 +9,11 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import anyio.from_thread
+import anyio.to_thread
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -20,16 +22,20 @@ from issuer.organisations import organisation_did
 from issuer.settings import Settings
 from tests.conftest import BADGE_DEFS, NOW, TEST_PASSPHRASE, require_in_ci
 from verifier.errors import RetrievalError
+from verifier.resolve import Resolver
+from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterator, Mapping
     from pathlib import Path
 
     from litestar import Litestar
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from issuer.db import Organisation
-    from issuer.db.models import Person
+    from issuer.db.models import Credential, Person
     from issuer.services.context import Services
+    from verifier.verify import VerificationReport
 
 POSTGRES_ENV = "ISSUER_TEST_POSTGRES_URL"
 BASE_URL = "https://badges.example.edu"
@@ -217,6 +223,13 @@ class AppFetcher:
         return response.content
 
 
+async def verify_through(fetcher: AppFetcher, credential: str | Mapping[str, Any]) -> VerificationReport:
+    """Verify a credential (JSON-LD or VC-JWT) at NOW, with DID documents and status lists from the app."""
+    return await anyio.to_thread.run_sync(
+        partial(verify_credential, credential, resolver=Resolver(fetcher), now=NOW)
+    )
+
+
 PASSWORD = "correct horse battery staple"  # test-only
 # Each person: (organisation, role, e-mail).
 ROLE_PEOPLE = {
@@ -256,6 +269,80 @@ class World:
 
     def person_id(self, name: str) -> str:
         return str(self.people[name].id)
+
+    async def issue(
+        self,
+        student: str | Person,
+        *,
+        badge: str = "weld-smaw-3f",
+        level: int = 3,
+        attester: str = "teacher",
+        attester_name: str | None = None,
+        org: str = "lincoln-hs",
+    ) -> Credential:
+        """Award ``badge`` to a person of the world (by name) or any Person, through the service core,
+        in a session and transaction of its own, committed as the service does."""
+        from issuer.services.issuing import commit_award
+        from issuer.services.status_lists import count_allocation
+
+        async with self.services.sessions() as session:
+            credential, slots = await self.sign(
+                session,
+                self.people[student] if isinstance(student, str) else student,
+                badge=badge,
+                level=level,
+                attester=attester,
+                attester_name=attester_name,
+                org=org,
+            )
+            await count_allocation(session, self.organisations[org], slots)
+            await commit_award(session)
+            return credential
+
+    async def sign(
+        self,
+        session: AsyncSession,
+        student: Person,
+        *,
+        badge: str = "weld-smaw-3f",
+        level: int = 3,
+        attester: str = "teacher",
+        attester_name: str | None = None,
+        org: str = "lincoln-hs",
+    ) -> tuple[Credential, dict[int, int]]:
+        """The first half of :meth:`issue`, in the caller's open transaction: the credential, and its
+        status slots still to count (:func:`count_allocation`) before the caller commits.
+
+        ``attester_name`` is the name the credential shows (default: the attester's display name)."""
+        from issuer.services.catalogue import offered_badge
+        from issuer.services.issuing import AttesterInfo, issue_credential
+
+        organisation = self.organisations[org]
+        _, version = await offered_badge(
+            session, self.services.catalog, badge, organisation_id=organisation.id
+        )
+        judge = self.people[attester]
+        return await issue_credential(
+            session,
+            self.services,
+            organisation=organisation,
+            badge=version,
+            student=await session.merge(student),
+            level=level,
+            attester=AttesterInfo(
+                person_id=judge.id, name=attester_name or judge.display_name, role=ROLE_PEOPLE[attester][1]
+            ),
+            actor=None,
+            now=NOW,
+        )
+
+    async def verify(self, text: str) -> VerificationReport:
+        """Verify a credential text through the app (see :func:`verify_through`)."""
+        return await verify_through(AppFetcher(self.client), text)
+
+    async def verdict(self, text: str) -> str:
+        """``valid``, ``invalid`` or ``indeterminate``: :meth:`verify`'s verdict."""
+        return (await self.verify(text)).verdict
 
 
 async def build_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:

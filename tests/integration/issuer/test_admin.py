@@ -4,56 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from functools import partial
 from typing import TYPE_CHECKING
 
-import anyio.to_thread
 import pytest
 
-from issuer.services.catalogue import offered_badge
-from issuer.services.issuing import AttesterInfo, issue_credential
-from issuer.services.status_lists import count_allocation
 from tests.conftest import NOW
-from tests.integration.issuer.conftest import AppFetcher
-from verifier.resolve import Resolver
-from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
-    from issuer.db.models import Credential
     from tests.integration.issuer.conftest import World
 
 pytestmark = pytest.mark.anyio
 
 MEMBERS = "/api/orgs/lincoln-hs/members"
-
-
-async def _issue(world: World, student: str = "student") -> Credential:
-    services = world.services
-    organisation = world.organisations["lincoln-hs"]
-    async with services.sessions() as session:
-        _, version = await offered_badge(
-            session, services.catalog, "weld-smaw-3f", organisation_id=organisation.id
-        )
-        credential, slots = await issue_credential(
-            session,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await session.merge(world.people[student]),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        await count_allocation(session, organisation, slots)
-        await session.commit()
-        return credential
-
-
-async def _verdict(world: World, text: str) -> str:
-    resolver = Resolver(AppFetcher(world.client))
-    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
-    return report.verdict
 
 
 async def test_members_admin_lists_adds_and_removes(world: World) -> None:
@@ -192,7 +154,7 @@ async def test_guardians_are_added_for_minor_students_only(world: World) -> None
 
 
 async def test_keys_rotation_publishes_the_new_key_and_old_badges_keep_verifying(world: World) -> None:
-    before = await _issue(world)
+    before = await world.issue("student")
     assert before.ldp is not None
     old_did = (await world.client.get("/orgs/lincoln-hs/did.json")).json()
     old_keys = {m["id"] for m in old_did["verificationMethod"]}
@@ -212,11 +174,11 @@ async def test_keys_rotation_publishes_the_new_key_and_old_badges_keep_verifying
     keys = (await world.client.get("/api/orgs/lincoln-hs/keys", headers=world.headers("admin"))).json()
     assert {k["status"] for k in keys if k["algorithm"] == "EdDSA"} == {"active", "retired"}
 
-    after = await _issue(world, "student2")
+    after = await world.issue("student2")
     assert after.ldp is not None
     assert new_key in json.loads(after.ldp)["proof"][0]["verificationMethod"]
-    assert await _verdict(world, before.ldp) == "valid"
-    assert await _verdict(world, after.ldp) == "valid"
+    assert await world.verdict(before.ldp) == "valid"
+    assert await world.verdict(after.ldp) == "valid"
 
     events = await world.client.get(
         "/api/orgs/lincoln-hs/audit?action=key.rotate", headers=world.headers("admin")

@@ -17,8 +17,7 @@ from sqlmodel import func, select
 
 from issuer.db.models import Credential, StatusList, StatusSlot
 from issuer.errors import AlreadyIssuedError
-from issuer.services.catalogue import offered_badge
-from issuer.services.issuing import AttesterInfo, commit_award, issue_credential
+from issuer.services.issuing import commit_award
 from issuer.services.people import add_member
 from issuer.services.revocation import change_status
 from issuer.services.status_lists import LIST_SIZE, count_allocation
@@ -64,28 +63,6 @@ async def _learners(world: World, count: int) -> list[Person]:
             )[0]
             for number in range(count)
         ]
-
-
-async def _issue(world: World, student: Person, *, badge: str = "weld-smaw-3f") -> Credential:
-    """One award in its own session and transaction, committed as the service does."""
-    services = world.services
-    organisation = world.organisations[ORG]
-    async with services.sessions() as session:
-        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
-        credential, slots = await issue_credential(
-            session,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await session.merge(student),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        await count_allocation(session, organisation, slots)
-        await commit_award(session)
-        return credential
 
 
 async def _change(world: World, credential_id: str, change: str) -> Credential:
@@ -153,10 +130,10 @@ def _check_invariants(stored: dict[str, Any]) -> None:
 async def test_concurrent_awards_and_status_changes_keep_every_slot_and_bit(world: World) -> None:
     learners = await _learners(world, CONCURRENT_AWARDS + 12)
     # Some badges issued beforehand, to revoke and suspend while the crowd of awards runs.
-    earlier = await asyncio.gather(*(_issue(world, learner) for learner in learners[CONCURRENT_AWARDS:]))
+    earlier = await asyncio.gather(*(world.issue(learner) for learner in learners[CONCURRENT_AWARDS:]))
     to_revoke, to_suspend = earlier[:8], earlier[8:]
     results = await asyncio.gather(
-        *(_issue(world, learner) for learner in learners[:CONCURRENT_AWARDS]),
+        *(world.issue(learner) for learner in learners[:CONCURRENT_AWARDS]),
         *(_change(world, c.id, "revoke") for c in to_revoke),
         *(_change(world, c.id, "suspend") for c in to_suspend),
     )
@@ -171,7 +148,7 @@ async def test_concurrent_awards_and_status_changes_keep_every_slot_and_bit(worl
 
 async def test_concurrent_revocations_on_one_list_lose_no_bit(world: World) -> None:
     learners = await _learners(world, 24)
-    issued = [await _issue(world, learner) for learner in learners]
+    issued = [await world.issue(learner) for learner in learners]
     assert len({c.list_number for c in issued}) == 1  # all in the same list: the contended case
     await asyncio.gather(
         *(_change(world, c.id, "revoke") for c in issued[:16]),
@@ -186,7 +163,7 @@ async def test_concurrent_revocations_on_one_list_lose_no_bit(world: World) -> N
 async def test_the_same_award_asked_twice_at_once_is_issued_once(world: World) -> None:
     learners = await _learners(world, 10)
     outcomes = await asyncio.gather(
-        *(_issue(world, learner) for learner in learners for _ in range(2)), return_exceptions=True
+        *(world.issue(learner) for learner in learners for _ in range(2)), return_exceptions=True
     )
     issued = [o for o in outcomes if isinstance(o, Credential)]
     refused = [o for o in outcomes if isinstance(o, AlreadyIssuedError)]
@@ -212,30 +189,15 @@ async def _lock_waiters(world: World) -> int:
 async def test_an_award_race_lost_at_the_unique_key_is_already_issued(world: World) -> None:
     """The loser cannot see the winner's uncommitted award, so only uq_credential_award_key stops it."""
     (learner,) = await _learners(world, 1)
-    await _issue(world, world.people["student"])  # opens the list pair, so the race is on the award alone
-    services = world.services
-    organisation = world.organisations[ORG]
-    async with services.sessions() as winner:
-        _, version = await offered_badge(
-            winner, services.catalog, "weld-smaw-3f", organisation_id=organisation.id
-        )
-        _, slots = await issue_credential(
-            winner,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await winner.merge(learner),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        loser = asyncio.create_task(_issue(world, learner))
+    await world.issue("student")  # opens the list pair, so the race is on the award alone
+    async with world.services.sessions() as winner:
+        _, slots = await world.sign(winner, learner)
+        loser = asyncio.create_task(world.issue(learner))
         # Wait (on a condition, not a clock) until the loser blocks on the winner's unique index entry.
         while await _lock_waiters(world) == 0:
             assert not loser.done(), loser
             await asyncio.sleep(0.05)
-        await count_allocation(winner, organisation, slots)
+        await count_allocation(winner, world.organisations[ORG], slots)
         await commit_award(winner)
     with pytest.raises(AlreadyIssuedError, match="just awarded"):
         await loser
@@ -247,7 +209,7 @@ async def test_an_award_race_lost_at_the_unique_key_is_already_issued(world: Wor
 async def test_allocation_draws_again_on_taken_indexes(world: World) -> None:
     """Half the indexes of list 1 are taken beforehand (every even one), so about every other draw
     collides: with 40 awards, the chance that none collided is 2**-40. None may land on a taken index."""
-    await _issue(world, world.people["student"])  # creates list pair 1
+    await world.issue("student")  # creates list pair 1
     organisation_id = world.organisations[ORG].id
     async with world.services.sessions() as session:
         existing = (await session.execute(select(StatusSlot.status_index))).scalar_one()
@@ -260,7 +222,7 @@ async def test_allocation_draws_again_on_taken_indexes(world: World) -> None:
         )
         await session.commit()
     learners = await _learners(world, CONCURRENT_AWARDS)
-    issued = await asyncio.gather(*(_issue(world, learner) for learner in learners))
+    issued = await asyncio.gather(*(world.issue(learner) for learner in learners))
     assert {c.list_number for c in issued} == {1}
     assert all(c.status_index % 2 == 1 for c in issued)
     assert len({c.status_index for c in issued}) == CONCURRENT_AWARDS
@@ -305,7 +267,7 @@ async def test_a_bulk_job_and_direct_awards_at_once_issue_each_award_once(world:
 
     async def direct(student: Person) -> str:
         try:
-            await _issue(world, student)
+            await world.issue(student)
         except AlreadyIssuedError:
             return "already"
         return "issued"

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from functools import partial
 from typing import TYPE_CHECKING
 
-import anyio.to_thread
 import pytest
 from sqlmodel import select
 
 from issuer.db.models import AuditEvent, Credential, EvidenceFile, Invitation, Person, Submission
 from issuer.errors import NotFoundError
 from issuer.services.catalogue import offered_badge
-from issuer.services.issuing import AttesterInfo, issue_credential
-from issuer.services.status_lists import count_allocation
 from tests.conftest import NOW
-from tests.integration.issuer.conftest import AppFetcher
 from verifier.baking import unbake_png, unbake_svg
-from verifier.resolve import Resolver
-from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
@@ -29,41 +22,13 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 
-async def _issue(
-    world: World, student: str, *, badge: str = "weld-smaw-3f", org: str = "lincoln-hs"
-) -> Credential:
-    services = world.services
-    organisation = world.organisations[org]
-    async with services.sessions() as session:
-        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
-        credential, slots = await issue_credential(
-            session,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await session.merge(world.people[student]),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Tess Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        await count_allocation(session, organisation, slots)
-        await session.commit()
-        return credential
-
-
-async def _verdict(world: World, text: str) -> str:
-    resolver = Resolver(AppFetcher(world.client))
-    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
-    return report.verdict
-
-
 def _records(world: World, name: str) -> str:
     return f"/api/learners/{world.person_id(name)}/credentials"
 
 
 async def test_record_lists_the_learners_badges_without_private_reasons(world: World) -> None:
-    credential = await _issue(world, "student")
+    # Not the teacher's display name: the record shows the attester the signed credential names.
+    credential = await world.issue("student", attester_name="Tess Teacher")
     response = await world.client.get("/api/me/credentials", headers=world.headers("student"))
     assert response.status_code == 200
     [entry] = response.json()
@@ -85,7 +50,7 @@ async def test_record_lists_the_learners_badges_without_private_reasons(world: W
 
 
 async def test_record_downloads_are_the_signed_text_and_baked_images(world: World) -> None:
-    credential = await _issue(world, "student")
+    credential = await world.issue("student")
     assert credential.ldp is not None
     base = f"{_records(world, 'student')}/{credential.id}"
     as_json = await world.client.get(f"{base}.json", headers=world.headers("student"))
@@ -97,7 +62,7 @@ async def test_record_downloads_are_the_signed_text_and_baked_images(world: Worl
     png = await world.client.get(f"{base}.png", headers=world.headers("student"))
     assert png.headers["content-type"] == "image/png"
     assert unbake_png(png.content) == credential.ldp
-    assert await _verdict(world, unbake_png(png.content)) == "valid"
+    assert await world.verdict(unbake_png(png.content)) == "valid"
 
     svg = await world.client.get(f"{base}.svg", headers=world.headers("student"))
     assert svg.headers["content-type"].startswith("image/svg+xml")
@@ -116,7 +81,7 @@ async def test_record_jwt_download_is_the_vc_jwt(world: World) -> None:
         person.did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
         await session.commit()
         world.people["student2"] = person
-    credential = await _issue(world, "student2")
+    credential = await world.issue("student2")
     response = await world.client.get(
         f"{_records(world, 'student2')}/{credential.id}.jwt", headers=world.headers("student2")
     )
@@ -126,7 +91,7 @@ async def test_record_jwt_download_is_the_vc_jwt(world: World) -> None:
 
 
 async def test_record_staff_reads_are_audited_and_strangers_see_nothing(world: World) -> None:
-    await _issue(world, "student")
+    await world.issue("student")
     staff = await world.client.get(_records(world, "student"), headers=world.headers("teacher"))
     assert staff.status_code == 200
     assert len(staff.json()) == 1
@@ -161,7 +126,7 @@ async def test_record_guardian_of_a_minor_reads_and_deletes(world: World) -> Non
         assert guardian is not None
         cookie, web_session = await open_session_for(session, person=guardian, now=NOW)
     headers = {"Cookie": f"mb_session={cookie}", "X-CSRF-Token": web_session.csrf_token}
-    await _issue(world, "student")
+    await world.issue("student")
     assert (await world.client.get(_records(world, "student"), headers=headers)).status_code == 200
     deleted = await world.client.request(
         "DELETE",
@@ -177,8 +142,8 @@ async def test_record_guardian_of_a_minor_reads_and_deletes(world: World) -> Non
 async def test_record_deletion_removes_the_person_and_evidence_but_badges_keep_verifying(
     world: World,
 ) -> None:
-    mine = await _issue(world, "student")
-    other = await _issue(world, "student2")
+    mine = await world.issue("student")
+    other = await world.issue("student2")
     assert mine.ldp is not None
     assert other.ldp is not None
     services = world.services
@@ -212,7 +177,7 @@ async def test_record_deletion_removes_the_person_and_evidence_but_badges_keep_v
             )
         )
         await session.commit()
-    assert await _verdict(world, mine.ldp) == "valid"
+    assert await world.verdict(mine.ldp) == "valid"
 
     path = f"/api/learners/{world.person_id('student')}"
     wrong = await world.client.request(
@@ -252,8 +217,8 @@ async def test_record_deletion_removes_the_person_and_evidence_but_badges_keep_v
     assert "ana@" not in json.dumps(event.detail)
     # Their session went with the account; the badges in their hands still verify, and so do others'.
     assert (await world.client.get("/api/me", headers=world.headers("student"))).status_code == 401
-    assert await _verdict(world, mine.ldp) == "valid"
-    assert await _verdict(world, other.ldp) == "valid"
+    assert await world.verdict(mine.ldp) == "valid"
+    assert await world.verdict(other.ldp) == "valid"
 
 
 async def _cy_in_both_schools(world: World, *, minor: bool) -> str:
@@ -269,8 +234,8 @@ async def _cy_in_both_schools(world: World, *, minor: bool) -> str:
         headers=world.headers("admin"),
     )
     assert enrolled.status_code == 201, enrolled.text
-    await _issue(world, "other_student", org="lincoln-hs")
-    await _issue(world, "other_student", org="riverside-hs", badge="math-7rp-proportional")
+    await world.issue("other_student", org="lincoln-hs")
+    await world.issue("other_student", org="riverside-hs", badge="math-7rp-proportional")
     return world.person_id("other_student")
 
 
@@ -362,7 +327,7 @@ async def test_record_token_limited_to_one_school_reads_its_badges_and_cannot_de
 
 
 async def test_record_deletion_clears_status_reasons_and_pending_invitations(world: World) -> None:
-    credential = await _issue(world, "student")
+    credential = await world.issue("student")
     async with world.services.sessions() as session:
         row = await session.get(Credential, credential.id)
         assert row is not None

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 import pytest
 
 from issuer.issuance import Award, IssuerProfile, build_credential, sign_data_integrity, sign_vc_jwt
 from keys.encoding import did_web_to_url
 from keys.store import FileKeyStore
 from tests.conftest import NOW, TEST_PASSPHRASE
-from tests.integration.issuer.conftest import BASE_URL, AppFetcher
-from verifier.resolve import Resolver
-from verifier.verify import verify_credential
+from tests.integration.issuer.conftest import BASE_URL, AppFetcher, verify_through
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -66,11 +62,8 @@ async def test_credential_signed_by_the_organisation_verifies_through_the_servic
     )
     jwt = sign_vc_jwt(credential, rsa_signer, kid=f"{organisation.did}#{rsa_signer.key_id}")
     fetcher = AppFetcher(client)
-    resolver = Resolver(fetcher)
     for signed in (ldp, jwt):
-        report = await anyio.to_thread.run_sync(
-            partial(verify_credential, signed, resolver=resolver, now=NOW)
-        )
+        report = await verify_through(fetcher, signed)
         assert report.verdict == "valid", report.failures()
     assert f"{BASE_URL}/orgs/lincoln-hs/did.json" in fetcher.fetched
 
@@ -86,8 +79,7 @@ async def test_credential_of_an_unknown_organisation_is_indeterminate(
     ldp = sign_data_integrity(
         credential, signer, verification_method=f"{stranger.did}#{signer.key_id}", created=NOW
     )
-    resolver = Resolver(AppFetcher(client))
-    report = await anyio.to_thread.run_sync(partial(verify_credential, ldp, resolver=resolver, now=NOW))
+    report = await verify_through(AppFetcher(client), ldp)
     assert report.verdict == "indeterminate"
 
 

@@ -5,22 +5,14 @@ are kept apart."""
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 import pytest
 from sqlmodel import select
 
 from issuer.db.models import AuditEvent, Credential, StatusList
-from issuer.services.catalogue import offered_badge
-from issuer.services.issuing import AttesterInfo, issue_credential
-from issuer.services.status_lists import count_allocation
 from tests.conftest import NOW
-from tests.integration.issuer.conftest import AppFetcher
-from verifier.resolve import Resolver
 from verifier.status import BitstringStatusList
-from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
@@ -29,33 +21,6 @@ pytestmark = pytest.mark.anyio
 
 REASON = "Evidence was plagiarised from Ben's portfolio"
 ORG = "/api/orgs/lincoln-hs/credentials"
-
-
-async def _issue(world: World, student: str = "student", *, badge: str = "weld-smaw-3f") -> Credential:
-    services = world.services
-    organisation = world.organisations["lincoln-hs"]
-    async with services.sessions() as session:
-        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
-        credential, slots = await issue_credential(
-            session,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await session.merge(world.people[student]),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        await count_allocation(session, organisation, slots)
-        await session.commit()
-        return credential
-
-
-async def _verify(world: World, text: str) -> tuple[str, dict[str, str | None]]:
-    resolver = Resolver(AppFetcher(world.client))
-    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
-    return report.verdict, report.failures()
 
 
 async def _post(world: World, who: str | None, credential_id: str, change: str, body: Any) -> Any:
@@ -78,15 +43,15 @@ async def _list_bit(world: World, credential: Credential, purpose: str) -> int:
 
 
 async def test_revoke_makes_the_badge_verify_revoked_through_the_app(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert credential.ldp is not None
     response = await _post(world, "admin", credential.id, "revoke", {"reason": REASON})
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "revoked"
     assert response.json()["statusReason"] == REASON
-    verdict, failures = await _verify(world, credential.ldp)
-    assert verdict == "invalid"
-    assert "REVOKED" in failures.values()
+    report = await world.verify(credential.ldp)
+    assert report.verdict == "invalid"
+    assert "REVOKED" in report.failures().values()
     assert await _list_bit(world, credential, "revocation") == 1
     stored = await _stored(world, credential.id)
     assert (stored.state, stored.award_key) == ("revoked", None)
@@ -95,52 +60,54 @@ async def test_revoke_makes_the_badge_verify_revoked_through_the_app(world: Worl
 
 
 async def test_revoke_is_final_and_releases_the_award(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
     for change, body in (("reinstate", {}), ("suspend", {"reason": "x"}), ("revoke", {"reason": "x"})):
         response = await _post(world, "admin", credential.id, change, body)
         assert response.status_code == 409, change
         assert response.json()["code"] == "INVALID_STATE"
-    again = await _issue(world)  # the same award can be given anew
+    again = await world.issue("student")  # the same award can be given anew
     assert again.id != credential.id
     assert again.ldp is not None
-    assert await _verify(world, again.ldp) == ("valid", {})
+    report = await world.verify(again.ldp)
+    assert (report.verdict, report.failures()) == ("valid", {})
 
 
 async def test_suspend_then_reinstate_round_trips_through_the_verifier(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert credential.ldp is not None
     response = await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})
     assert response.status_code == 200, response.text
-    verdict, failures = await _verify(world, credential.ldp)
-    assert verdict == "invalid"
-    assert "SUSPENDED" in failures.values()
-    assert "REVOKED" not in failures.values()
+    report = await world.verify(credential.ldp)
+    assert report.verdict == "invalid"
+    assert "SUSPENDED" in report.failures().values()
+    assert "REVOKED" not in report.failures().values()
     again = await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})
     assert again.status_code == 409
     response = await _post(world, "teacher", credential.id, "reinstate", {})
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "active"
     assert response.json()["statusReason"] is None
-    assert await _verify(world, credential.ldp) == ("valid", {})
+    report = await world.verify(credential.ldp)
+    assert (report.verdict, report.failures()) == ("valid", {})
     assert await _list_bit(world, credential, "suspension") == 0
 
 
 async def test_revoking_a_suspended_badge_shows_it_revoked_only(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert credential.ldp is not None
     assert (await _post(world, "teacher", credential.id, "suspend", {"reason": "pending"})).status_code == 200
     assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
     assert await _list_bit(world, credential, "revocation") == 1
     assert await _list_bit(world, credential, "suspension") == 0
-    verdict, failures = await _verify(world, credential.ldp)
-    assert verdict == "invalid"
-    assert "REVOKED" in failures.values()
-    assert "SUSPENDED" not in failures.values()
+    report = await world.verify(credential.ldp)
+    assert report.verdict == "invalid"
+    assert "REVOKED" in report.failures().values()
+    assert "SUSPENDED" not in report.failures().values()
 
 
 async def test_reinstate_of_an_active_badge_is_refused(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     response = await _post(world, "admin", credential.id, "reinstate", {"reason": "oops"})
     assert response.status_code == 409
     assert response.json()["code"] == "INVALID_STATE"
@@ -162,7 +129,7 @@ async def test_reinstate_of_an_active_badge_is_refused(world: World) -> None:
 async def test_status_change_is_refused_to_other_roles_and_schools(
     world: World, who: str | None, change: str, status: int
 ) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     response = await _post(world, who, credential.id, change, {"reason": REASON})
     assert response.status_code == status, response.text
     stored = await _stored(world, credential.id)
@@ -172,7 +139,7 @@ async def test_status_change_is_refused_to_other_roles_and_schools(
 
 
 async def test_other_school_cannot_reach_a_credential_through_its_own_path(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     response = await world.client.post(
         f"/api/orgs/riverside-hs/credentials/{credential.id}/revoke",
         json={"reason": REASON},
@@ -188,7 +155,7 @@ async def test_other_school_cannot_reach_a_credential_through_its_own_path(world
 
 
 async def test_unknown_credential_is_not_found(world: World) -> None:
-    await _issue(world)
+    await world.issue("student")
     for change in ("revoke", "suspend"):
         response = await _post(
             world, "admin", "urn:uuid:00000000-0000-4000-8000-000000000000", change, {"reason": "x"}
@@ -213,7 +180,7 @@ async def test_unknown_credential_is_not_found(world: World) -> None:
 async def test_revoke_without_a_usable_reason_is_refused_and_changes_nothing(
     world: World, body: dict[str, Any]
 ) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     response = await _post(world, "admin", credential.id, "revoke", body)
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -222,7 +189,7 @@ async def test_revoke_without_a_usable_reason_is_refused_and_changes_nothing(
 
 
 async def test_reason_stays_out_of_the_list_the_credential_and_the_audit_log(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert (await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})).status_code == 200
     assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
     for purpose in ("revocation", "suspension"):
@@ -250,7 +217,7 @@ async def test_reason_stays_out_of_the_list_the_credential_and_the_audit_log(wor
 
 
 async def test_status_change_re_signs_the_stored_list_credential(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
 
     async def stored_list() -> StatusList:
         async with world.services.sessions() as session:
@@ -275,9 +242,9 @@ async def test_status_change_re_signs_the_stored_list_credential(world: World) -
 
 
 async def test_credential_list_filters_and_pages(world: World) -> None:
-    first = await _issue(world, "student")
-    second = await _issue(world, "student2")
-    await _issue(world, "student", badge="math-7rp-proportional")
+    first = await world.issue("student")
+    second = await world.issue("student2")
+    await world.issue("student", badge="math-7rp-proportional")
     assert (await _post(world, "admin", first.id, "revoke", {"reason": REASON})).status_code == 200
 
     async def listed(query: str, who: str = "teacher") -> Any:
@@ -309,7 +276,7 @@ async def test_credential_list_refuses_bad_filters(world: World, query: str) -> 
 
 @pytest.mark.parametrize(("who", "status"), [("student", 403), ("supervisor", 403), ("other_admin", 403)])
 async def test_credential_register_is_for_staff_only(world: World, who: str, status: int) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     assert (await world.client.get(ORG, headers=world.headers(who))).status_code == status
     assert (
         await world.client.get(f"{ORG}/{credential.id}", headers=world.headers(who))
@@ -317,7 +284,7 @@ async def test_credential_register_is_for_staff_only(world: World, who: str, sta
 
 
 async def test_reading_one_credential_gives_its_texts_and_is_audited(world: World) -> None:
-    credential = await _issue(world)
+    credential = await world.issue("student")
     response = await world.client.get(f"{ORG}/{credential.id}", headers=world.headers("teacher"))
     assert response.status_code == 200, response.text
     body = response.json()

@@ -13,43 +13,18 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 import pytest
 
-from issuer.services.catalogue import offered_badge
-from issuer.services.issuing import AttesterInfo, commit_award, issue_credential
-from issuer.services.status_lists import count_allocation
 from keys.encoding import did_web_to_url
 from tests.conftest import NOW
 from tests.integration.issuer.conftest import BASE_URL
 from tests.interop.js import js_verify, require_js
 
 if TYPE_CHECKING:
-    from issuer.db.models import Credential
     from tests.integration.issuer.conftest import World
 
 pytestmark = [pytest.mark.anyio, pytest.mark.interop]
 
 BADGES = Path(sys.executable).parent / "badges"
 ORG = "lincoln-hs"
-
-
-async def _issue(world: World, student: str, badge: str) -> Credential:
-    services = world.services
-    organisation = world.organisations[ORG]
-    async with services.sessions() as session:
-        _, version = await offered_badge(session, services.catalog, badge, organisation_id=organisation.id)
-        credential, slots = await issue_credential(
-            session,
-            services,
-            organisation=organisation,
-            badge=version,
-            student=await session.merge(world.people[student]),
-            level=3,
-            attester=AttesterInfo(person_id=world.people["teacher"].id, name="Teacher", role="teacher"),
-            actor=None,
-            now=NOW,
-        )
-        await count_allocation(session, organisation, slots)
-        await commit_award(session)
-        return credential
 
 
 async def _served(world: World, url: str) -> Any:
@@ -60,8 +35,8 @@ async def _served(world: World, url: str) -> Any:
 
 async def _issued_and_revoked(world: World) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """An active and a revoked badge, and every document they need, as the app serves them."""
-    active = await _issue(world, "student", "weld-smaw-3f")
-    revoked = await _issue(world, "student2", "math-7rp-proportional")
+    active = await world.issue("student", badge="weld-smaw-3f")
+    revoked = await world.issue("student2", badge="math-7rp-proportional")
     response = await world.client.post(
         f"/api/orgs/{ORG}/credentials/{revoked.id}/revoke",
         json={"reason": "issued to the wrong learner"},

@@ -7,17 +7,10 @@ import json
 import struct
 import uuid
 import zlib
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 import pytest
 from sqlmodel import col, select
-
-from tests.conftest import NOW
-from tests.integration.issuer.conftest import AppFetcher
-from verifier.resolve import Resolver
-from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -85,12 +78,6 @@ async def _review(world: World, who: str, submission_id: str, **body: Any) -> Re
     return await world.client.post(
         f"{LINCOLN}/submissions/{submission_id}/review", json=body, headers=world.headers(who)
     )
-
-
-async def _verify(world: World, text: str) -> str:
-    resolver = Resolver(AppFetcher(world.client))
-    report = await anyio.to_thread.run_sync(partial(verify_credential, text, resolver=resolver, now=NOW))
-    return report.verdict
 
 
 def _evidence_files(root: Path) -> list[Path]:
@@ -163,7 +150,7 @@ async def test_submission_approved_by_teacher_gives_a_verifiable_badge(world: Wo
     assert subject["narrative"] == "I welded a 3F fillet to the WPS."
     names = {item["name"] for item in json.loads(credential.ldp)["evidence"]}
     assert names == {"https://portfolio.example.org/ana/weld", "plate.png", "wps.pdf"}
-    assert await _verify(world, credential.ldp) == "valid"
+    assert await world.verdict(credential.ldp) == "valid"
     actions = await _audit_actions(world)
     assert "submission.create" in actions
     assert "submission.review" in actions
@@ -288,7 +275,7 @@ async def test_supervisor_approves_within_grant(world: World) -> None:
 
     (credential,) = await _rows(world, Credential)
     assert credential.attester_id == world.people["supervisor"].id
-    assert await _verify(world, credential.ldp) == "valid"
+    assert await world.verdict(credential.ldp) == "valid"
 
 
 async def test_supervisor_is_refused_outside_grant(world: World) -> None:
