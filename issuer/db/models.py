@@ -8,7 +8,7 @@ compares them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +35,9 @@ __all__ = [
     "StatusSlot",
     "Submission",
     "SupervisorGrant",
+    "UtcDateTime",
     "WebSession",
+    "as_utc",
 ]
 
 
@@ -43,12 +45,34 @@ def _in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=name)
 
 
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp written in UTC and always read back timezone-aware.
+
+    PostgreSQL keeps the zone (timestamptz); SQLite stores the text without it and hands back a naive
+    value. Converting here, once, spares every reader a "was it naive?" check.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive value is taken to be UTC already (how SQLite and our clock give them)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _when() -> Any:
-    return sa.Column(sa.DateTime(timezone=True), nullable=False)
+    return sa.Column(UtcDateTime(), nullable=False)
 
 
 def _maybe_when() -> Any:
-    return sa.Column(sa.DateTime(timezone=True), nullable=True)
+    return sa.Column(UtcDateTime(), nullable=True)
 
 
 def _ref(table: str, *, nullable: bool = False, ondelete: str | None = None) -> Any:

@@ -226,7 +226,7 @@ async def _valid_invitation(session: AsyncSession, token: str, *, now: datetime)
         await session.execute(select(Invitation).where(Invitation.token_hash == token_digest(token)))
     ).scalar_one_or_none()
     # One message for every case: the link itself says nothing about who was invited.
-    if invitation is None or invitation.withdrawn_at is not None or _aware(invitation.expires_at) <= now:
+    if invitation is None or invitation.withdrawn_at is not None or invitation.expires_at <= now:
         raise InvitationInvalidError(
             "this invitation link is unknown, withdrawn or expired: ask for a new one"
         )
@@ -496,10 +496,3 @@ async def _names(session: AsyncSession, person_ids: list[uuid.UUID]) -> dict[uui
         select(Person.id, Person.display_name).where(Person.id.in_(person_ids))  # type: ignore[attr-defined]
     )
     return {row[0]: row[1] for row in result.all()}
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive (in UTC, as written).
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ from issuer.accounts import (
     token_digest,
     verify_password,
 )
-from issuer.db.models import ApiToken, Membership, Organisation, Person, WebSession
+from issuer.db.models import ApiToken, Membership, Organisation, Person, WebSession, as_utc
 from issuer.errors import (
     AuthenticationRequiredError,
     ForbiddenError,
@@ -304,7 +304,7 @@ async def resolve_session(
         .where(WebSession.token_hash == token_digest(token))
     )
     row = result.one_or_none()
-    if row is None or _aware(row[0].expires_at) <= now:
+    if row is None or row[0].expires_at <= now:
         return None
     web_session, person = row
     principal = await principal_for(
@@ -357,7 +357,7 @@ async def create_api_token(
         )
     if not name.strip() or len(name) > 100:
         raise InvalidRequestError("name: must be 1-100 characters")
-    if expires_at is not None and _aware(expires_at) <= now:
+    if expires_at is not None and as_utc(expires_at) <= now:
         raise InvalidRequestError("expires_at: must be in the future")
     if organisation_id is not None and not principal.roles_in(organisation_id):
         raise ForbiddenError("you hold no role in that organisation")
@@ -408,10 +408,10 @@ async def resolve_api_token(session: AsyncSession, token: str, *, now: datetime)
     if row is None:
         return None
     record, person = row
-    if record.revoked_at is not None or (record.expires_at is not None and _aware(record.expires_at) <= now):
+    if record.revoked_at is not None or (record.expires_at is not None and record.expires_at <= now):
         return None
     # One write a minute at most: "last used" is for the owner's list, not a request log.
-    if record.last_used_at is None or now - _aware(record.last_used_at) > timedelta(minutes=1):
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
         record.last_used_at = now
         await session.commit()
     return await principal_for(
@@ -457,10 +457,3 @@ async def revoke_api_token(
         )
         await session.commit()
     return record
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive (in UTC, as written).
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

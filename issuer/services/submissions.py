@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -30,6 +29,7 @@ from issuer.db.models import (
     Review,
     Submission,
     SupervisorGrant,
+    as_utc,
 )
 from issuer.errors import (
     ForbiddenError,
@@ -809,7 +809,7 @@ async def review_submission(
     badge = await session.get_one(BadgeVersion, submission.badge_version_id)
     definition = definition_of(badge)
     role = await _reviewer_role(session, submission, definition, principal, roles)
-    if expected_updated_at is not None and _utc(expected_updated_at) != _utc(submission.updated_at):
+    if expected_updated_at is not None and as_utc(expected_updated_at) != submission.updated_at:
         raise InvalidStateError(
             "the submission was changed since you opened it (new files or a resubmission): reload it, "
             "look at it again and decide"
@@ -881,11 +881,6 @@ async def review_submission(
         await count_allocation(session, organisation, slots)
     await session.commit()
     return submission
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were stored in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def approve_many(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from issuer.db.models import AuditEvent
+from issuer.db.models import AuditEvent, as_utc
 from issuer.services.audit import query_events
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, Org
@@ -28,11 +28,6 @@ def _event_view(event: AuditEvent) -> dict[str, Any]:
         "subject": event.subject_id,
         "detail": event.detail,
     }
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    # A time without an offset is read as UTC (the log's own times are UTC).
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class AuditController(Controller):
@@ -61,8 +56,8 @@ class AuditController(Controller):
             action=action,
             actor_id=actor,
             subject_id=subject,
-            since=_utc(since),
-            until=_utc(until),
+            since=None if since is None else as_utc(since),
+            until=None if until is None else as_utc(until),
             before_id=before,
             limit=limit,
         )
