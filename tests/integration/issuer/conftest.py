@@ -344,6 +344,31 @@ class World:
         """``valid``, ``invalid`` or ``indeterminate``: :meth:`verify`'s verdict."""
         return (await self.verify(text)).verdict
 
+    async def create_job(self, csv: str, *, enrol: bool = True, filename: str = "awards.csv") -> uuid.UUID:
+        """A bulk-award job of Lincoln High uploaded by its teacher (not run yet)."""
+        from issuer.roles import Principal
+        from issuer.services.awards import create_job
+
+        organisation = self.organisations["lincoln-hs"]
+        teacher = Principal(
+            person_id=self.people["teacher"].id,
+            display_name="Teacher",
+            roles={organisation.id: frozenset({"teacher"})},
+        )
+        async with self.services.sessions() as session:
+            job = await create_job(
+                session,
+                self.services,
+                organisation=organisation,
+                creator=teacher,
+                attester_role="teacher",
+                filename=filename,
+                data=csv.encode(),
+                enrol=enrol,
+                now=NOW,
+            )
+            return job.id
+
 
 async def build_world(client: AsyncTestClient[Litestar], settings: Settings, issuer_store_dir: Path) -> World:
     # The app's engine belongs to the app's event loop (asyncpg connections cannot cross loops): the

@@ -13,9 +13,7 @@ import pytest
 from sqlmodel import func, select
 
 from issuer.db.models import AuditEvent, AwardJob, AwardJobRow, Credential, StatusSlot
-from issuer.roles import Principal
-from issuer.services.awards import create_job, run_job
-from tests.conftest import NOW
+from issuer.services.awards import run_job
 
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
@@ -207,27 +205,11 @@ def _sheet(n: int) -> str:
 
 async def test_awards_job_resumes_after_a_crash_without_duplicates(world: World) -> None:
     services = world.services
-    organisation = world.organisations["lincoln-hs"]
-    teacher = world.people["teacher"]
-    creator = Principal(
-        person_id=teacher.id, display_name="Teacher", roles={organisation.id: frozenset({"teacher"})}
-    )
-    async with services.sessions() as session:
-        job = await create_job(
-            session,
-            services,
-            organisation=organisation,
-            creator=creator,
-            attester_role="teacher",
-            filename="big.csv",
-            data=_sheet(7).encode(),
-            enrol=True,
-            now=NOW,
-        )
+    job_id = await world.create_job(_sheet(7), filename="big.csv")
     # The "crash": one batch of 3 committed, then the process stops with the job still running.
-    stopped = await run_job(services, job.id, batch_size=3, max_batches=1)
+    stopped = await run_job(services, job_id, batch_size=3, max_batches=1)
     assert (stopped.state, stopped.issued) == ("running", 3)
-    resumed = await run_job(services, job.id, batch_size=3)
+    resumed = await run_job(services, job_id, batch_size=3)
     assert (resumed.state, resumed.issued, resumed.skipped, resumed.rejected) == ("done", 7, 0, 0)
     assert await _count(world, Credential) == 7
     assert await _count(world, AwardJobRow) == 7
@@ -240,29 +222,13 @@ async def test_awards_job_left_running_resumes_at_start_up(world: World) -> None
     from issuer.web.api.awards import resume_award_jobs
 
     services = world.services
-    organisation = world.organisations["lincoln-hs"]
-    teacher = world.people["teacher"]
-    creator = Principal(
-        person_id=teacher.id, display_name="T", roles={organisation.id: frozenset({"teacher"})}
-    )
-    async with services.sessions() as session:
-        job = await create_job(
-            session,
-            services,
-            organisation=organisation,
-            creator=creator,
-            attester_role="teacher",
-            filename="big.csv",
-            data=_sheet(4).encode(),
-            enrol=True,
-            now=NOW,
-        )
-    await run_job(services, job.id, batch_size=2, max_batches=1)
+    job_id = await world.create_job(_sheet(4), filename="big.csv")
+    await run_job(services, job_id, batch_size=2, max_batches=1)
     # What the start-up hook does, run in the app's own event loop.
     assert world.client.blocking_portal is not None
     started = world.client.blocking_portal.call(resume_award_jobs, world.client.app)
     assert started == 1
-    final = await _wait(world, f"/api/orgs/lincoln-hs/award-jobs/{job.id}")
+    final = await _wait(world, f"/api/orgs/lincoln-hs/award-jobs/{job_id}")
     assert (final["state"], final["issued"], final["skipped"]) == ("done", 4, 0)
     assert await _count(world, Credential) == 4
 

@@ -241,29 +241,12 @@ async def test_allocation_draws_again_on_taken_indexes(world: World) -> None:
 async def test_a_bulk_job_and_direct_awards_at_once_issue_each_award_once(world: World) -> None:
     """A CSV job of 30 rows runs while 30 direct awards are made, 15 of them the same awards as rows of
     the file: every award exists exactly once, and the slots and counters stay consistent."""
-    from issuer.roles import Principal
-    from issuer.services.awards import create_job, run_job
+    from issuer.services.awards import run_job
 
     learners = await _learners(world, 45)
     in_file, overlap, direct_only = learners[:30], learners[15:30], learners[30:]
     csv = "student,badge,level\n" + "".join(f"{person.email},weld-smaw-3f,3\n" for person in in_file)
-    teacher = world.people["teacher"]
-    organisation = world.organisations[ORG]
-    async with world.services.sessions() as session:
-        job = await create_job(
-            session,
-            world.services,
-            organisation=organisation,
-            creator=Principal(
-                person_id=teacher.id, display_name="Teacher", roles={organisation.id: frozenset({"teacher"})}
-            ),
-            attester_role="teacher",
-            filename="crowd.csv",
-            data=csv.encode(),
-            enrol=False,
-            now=NOW,
-        )
-        job_id = job.id
+    job_id = await world.create_job(csv, enrol=False, filename="crowd.csv")
 
     async def direct(student: Person) -> str:
         try:

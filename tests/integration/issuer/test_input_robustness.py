@@ -22,7 +22,6 @@ from issuer.roles import Principal
 from issuer.services.awards import (
     DELETED_LEARNER,
     UNEXPECTED_FAILURE,
-    create_job,
     forget_learner_in_jobs,
     run_job,
     unfinished_jobs,
@@ -97,15 +96,6 @@ async def _credentials(world: World) -> list[Credential]:
 def _attested_as(credential: Credential) -> str:
     assert credential.ldp is not None
     return str(json.loads(credential.ldp)["credentialSubject"]["source"]["description"]).split(",")[0]
-
-
-def _teacher(world: World) -> Principal:
-    organisation = world.organisations["lincoln-hs"]
-    return Principal(
-        person_id=world.people["teacher"].id,
-        display_name="Teacher",
-        roles={organisation.id: frozenset({"teacher"})},
-    )
 
 
 def _student(world: World) -> Principal:
@@ -208,27 +198,10 @@ async def test_bulk_rows_with_illegal_characters_or_overlong_students_are_reject
 # --- 3. jobs never stay running ----------------------------------------------------------------------------
 
 
-async def _job(world: World, text: str, *, enrol: bool = True) -> uuid.UUID:
-    services = world.services
-    async with services.sessions() as session:
-        job = await create_job(
-            session,
-            services,
-            organisation=world.organisations["lincoln-hs"],
-            creator=_teacher(world),
-            attester_role="teacher",
-            filename="awards.csv",
-            data=text.encode(),
-            enrol=enrol,
-            now=NOW,
-        )
-        return job.id
-
-
 async def test_run_job_turns_an_unexpected_error_into_failed(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job_id = await _job(world, "student,badge,level\nzed@students.example.edu,weld-smaw-3f,3\n")
+    job_id = await world.create_job("student,badge,level\nzed@students.example.edu,weld-smaw-3f,3\n")
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("internal detail: /srv/secret/path")
@@ -243,7 +216,7 @@ async def test_run_job_turns_an_unexpected_error_into_failed(
 
 
 async def test_run_job_with_an_unreadable_stored_file_fails_with_the_reason(world: World) -> None:
-    job_id = await _job(world, "student,badge,level\nzed@students.example.edu,weld-smaw-3f,3\n")
+    job_id = await world.create_job("student,badge,level\nzed@students.example.edu,weld-smaw-3f,3\n")
     async with world.services.sessions() as session:
         job = await session.get_one(AwardJob, job_id)
         job.csv_text = "student;nothing\n"
@@ -415,7 +388,7 @@ async def test_award_key_is_over_the_person_id_not_the_email(world: World) -> No
 async def test_forget_learner_in_jobs_scrubs_text_and_rows(world: World) -> None:
     gone = "Zed.Gone@Example.org"
     text = f"student,badge,level\n{gone},weld-smaw-3f,3\n{ANA},weld-smaw-3f,3\nzed.gone@example.org,x,3\n"
-    job_id = await _job(world, text, enrol=False)
+    job_id = await world.create_job(text, enrol=False)
     progress = await run_job(world.services, job_id)
     assert (progress.issued, progress.rejected) == (1, 2)
     async with world.services.sessions() as session:
@@ -436,7 +409,7 @@ async def test_forget_learner_in_jobs_scrubs_text_and_rows(world: World) -> None
 
 
 async def test_forget_learner_in_jobs_leaves_jobs_without_the_address(world: World) -> None:
-    job_id = await _job(world, f"student,badge,level\n{ANA},weld-smaw-3f,3\n")
+    job_id = await world.create_job(f"student,badge,level\n{ANA},weld-smaw-3f,3\n")
     async with world.services.sessions() as session:
         await forget_learner_in_jobs(session, "100%_sure@example.org")  # LIKE wildcards are literal
         await session.commit()
