@@ -31,7 +31,7 @@ from verifier.model.ob import OB_CONTEXT, VC_V2_CONTEXT
 from verifier.proofs import data_integrity, vc_jwt
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from issuer.definitions import BadgeDefinition
     from keys.signer import Signer
@@ -76,6 +76,8 @@ class Award:
     attester: Attester | None = None
     evidence: Sequence[EvidenceItem] = field(default_factory=tuple)
     narrative: str | None = None
+    #: Signed EndorsementCredentials of this badge version, embedded in ``achievement.endorsement``.
+    endorsements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -173,15 +175,16 @@ def recipient_identity(recipient: str, *, salt: str) -> IdentityObject:
     )
 
 
-def _timestamp(moment: datetime) -> datetime:
+def utc_seconds(moment: datetime) -> datetime:
     # Whole seconds in UTC, so a VC-JWT's nbf equals validFrom exactly (OB 3.0 §8.2).
     if moment.tzinfo is None:
         raise InvalidAwardError("timestamps must be timezone-aware")
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def achievement(definition: BadgeDefinition) -> Achievement:
-    """The OB 3.0 Achievement of a definition, with the 1-4 mastery rubric (spec README §1 recipe)."""
+def achievement(definition: BadgeDefinition, endorsements: Sequence[Mapping[str, Any]] = ()) -> Achievement:
+    """The OB 3.0 Achievement of a definition, with the 1-4 mastery rubric (spec README §1 recipe) and
+    the signed endorsements of it (OB 3.0 «B.1» Achievement ``endorsement``), embedded unchanged."""
     base = definition.achievement_id
     levels = [
         RubricCriterionLevel(
@@ -226,6 +229,8 @@ def achievement(definition: BadgeDefinition) -> Achievement:
         version=str(definition.version),
         # The definition's content hash: which exact meaning of this version was awarded.
         other_identifier=[IdentifierEntry(identifier=definition.content_hash, identifier_type="identifier")],
+        # An extra field (the model keeps unknown fields): the endorsements go in as signed, untouched.
+        endorsement=[dict(item) for item in endorsements] or None,
     )
 
 
@@ -273,12 +278,12 @@ def build_credential(
         # Evidence links end up as links on pages and in wallets: web addresses only (no javascript:).
         if item.url is not None and not _WEB_URL.match(item.url):
             raise InvalidAwardError(f"evidence link {item.url!r} is not an http(s) URL")
-    issued = _timestamp(now)
+    issued = utc_seconds(now)
     is_did = award.recipient.startswith("did:")
     subject = AchievementSubject(
         id=award.recipient if is_did else None,
         identifier=None if is_did else [recipient_identity(award.recipient, salt=salt)],
-        achievement=achievement(definition),
+        achievement=achievement(definition, award.endorsements),
         result=[
             Result(
                 result_description=f"{definition.achievement_id}#mastery",
@@ -333,7 +338,7 @@ def sign_data_integrity(
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": cryptosuite,
-        "created": _timestamp(created).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": utc_seconds(created).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "verificationMethod": verification_method,
         "proofPurpose": "assertionMethod",
     }

@@ -13,6 +13,10 @@ context only as a JavaScript module, loads the module with ``node`` and writes
 ``sha256`` is the SHA-256 of the file as written. Re-running the script with the same pins writes
 byte-identical files and manifest.
 
+A context no npm package publishes (the CLR 2.0 context) is committed in ``verifier/contexts/`` as
+vendored from a public repository (:data:`VENDORED`): the script keeps its manifest entry, hashing the
+committed file, and fetches nothing for it.
+
 Usage (from the repository root; needs ``npm`` and ``node`` on PATH)::
 
     .venv/bin/python scripts/fetch_contexts.py
@@ -129,6 +133,30 @@ PINS: tuple[Pin, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Vendored:
+    """A context committed by hand: where the copy came from (repository @ commit : path)."""
+
+    url: str
+    repository: str
+    commit: str
+    path: str
+    file: str
+
+
+# 1EdTech's own validator ships the CLR 2.0.1 context (no npm package does). The copy is checked by
+# tests/unit/verifier/test_clr.py: it reproduces the canonical N-Quads of 1EdTech's signed CLR vector.
+VENDORED: tuple[Vendored, ...] = (
+    Vendored(
+        "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+        "1EdTech/digital-credentials-public-validator",
+        "de1b9bb2d49b551379721f748661549524a4b013",
+        "inspector-vc/src/main/resources/contexts/clr-v2p0-2.0.1.json",
+        "clr-v2p0-context-2.0.1.json",
+    ),
+)
+
+
 def _npm_pack(package: str, version: str, dest: Path) -> Path:
     """Download ``package@version`` as a tarball into ``dest`` and extract it; return its root."""
     result = subprocess.run(
@@ -193,6 +221,18 @@ def fetch(out: Path) -> list[dict[str, str]]:
                     "sha256": hashlib.sha256(data).hexdigest(),
                 }
             )
+    for vendored in VENDORED:
+        data = (out / vendored.file).read_bytes()
+        entries.append(
+            {
+                "url": vendored.url,
+                "file": vendored.file,
+                "package": vendored.repository,
+                "version": vendored.commit,
+                "path": vendored.path,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
     entries.sort(key=lambda entry: entry["url"])
     manifest = json.dumps({"contexts": entries}, indent=2, ensure_ascii=False) + "\n"
     (out / "manifest.json").write_text(manifest, encoding="utf-8")

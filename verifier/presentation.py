@@ -17,6 +17,7 @@ proof type, so it costs one function.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -324,7 +325,7 @@ def _presented(
 
 
 def _with_check(report: VerificationReport, check: CheckResult) -> VerificationReport:
-    return VerificationReport((*report.checks, check), report.credential, report.format)
+    return dataclasses.replace(report, checks=(*report.checks, check))
 
 
 def verify_presentation(

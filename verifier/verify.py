@@ -3,6 +3,17 @@
 Order (OB 3.0 «9.1»): read the input, check each proof over the exact input (and that the key belongs
 to the issuer), then model the credential for the business checks: structure, validity window, status.
 Low-level functions raise; this module catches only :class:`VerifierError` and returns a report.
+
+Two kinds of credential carry other credentials, and each of those is verified on its own:
+
+- a CLR 2.0 ``ClrCredential`` (1EdTech CLR 2.0 «ClrSubject»): its own proof, schema, validity and
+  status, then every credential of ``credentialSubject.verifiableCredential`` as if it came alone
+  (:attr:`VerificationReport.inner`); a tampered inner badge is reported for that badge and the CLR's
+  ``credentials`` check names it, while the other badges still verify;
+- embedded ``EndorsementCredential`` s (OB 3.0 «9.2»: the achievement's, the credential's and the
+  issuer profile's ``endorsement``), each verified and reported (:attr:`VerificationReport.endorsements`).
+  An endorsement that fails is a warning on the badge: the badge is what its issuer signed, whatever
+  a third party said about it.
 """
 
 from __future__ import annotations
@@ -10,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
@@ -35,6 +46,7 @@ from verifier.model import OpenBadgeCredential
 from verifier.proofs import data_integrity, vc_jwt
 from verifier.proofs.vc_jwt import COMPACT_JWS
 from verifier.recipient import check_recipient
+from verifier.schema import CLR_SCHEMA, ENDORSEMENT_SCHEMA, validate_against
 from verifier.status import MIN_ENTRIES, entry_status, raise_for_status
 
 if TYPE_CHECKING:
@@ -42,6 +54,12 @@ if TYPE_CHECKING:
     from verifier.trust import TrustList
 
 Verdict = Literal["valid", "invalid", "indeterminate"]
+Kind = Literal["badge", "clr", "endorsement"]
+
+CLR_TYPE: Final = "ClrCredential"
+ENDORSEMENT_TYPE: Final = "EndorsementCredential"
+# Nesting followed: a CLR's badges (1) and the endorsements of those badges (2); deeper is not followed.
+_MAX_DEPTH: Final = 2
 
 
 @dataclass(frozen=True)
@@ -86,13 +104,86 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class EndorsementReport:
+    """One embedded EndorsementCredential, verified on its own.
+
+    Attributes:
+        where: the JSON path it was found at (``credentialSubject.achievement.endorsement[0]``).
+        target: the id of the object it is embedded in (what it should endorse), if that has one.
+        report: its own :class:`VerificationReport`, with an ``endorsed_subject`` check.
+    """
+
+    where: str
+    target: str | None
+    report: VerificationReport
+
+    @property
+    def endorser(self) -> str | None:
+        """The endorsing issuer's id."""
+        credential = self.report.credential or {}
+        issuer = credential.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        return issuer if isinstance(issuer, str) else None
+
+    @property
+    def endorser_name(self) -> str | None:
+        issuer = (self.report.credential or {}).get("issuer")
+        name = issuer.get("name") if isinstance(issuer, Mapping) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def comment(self) -> str | None:
+        subject = (self.report.credential or {}).get("credentialSubject")
+        comment = subject.get("endorsementComment") if isinstance(subject, Mapping) else None
+        return comment if isinstance(comment, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "where": self.where,
+            "endorser": self.endorser,
+            "endorserName": self.endorser_name,
+            "comment": self.comment,
+            "verdict": self.report.verdict,
+            "id": (self.report.credential or {}).get("id"),
+            "checks": [c.to_json() for c in self.report.checks],
+        }
+
+
+@dataclass(frozen=True)
 class VerificationReport:
     """The outcome of every check. ``verdict`` is "invalid" if any check failed for certain,
-    "indeterminate" if a check could not be made (a key or status list could not be fetched)."""
+    "indeterminate" if a check could not be made (a key or status list could not be fetched).
+
+    A CLR's verdict includes its inner credentials through its ``credentials`` check; their own
+    reports are in ``inner``. Endorsements count only as a warning (``endorsements`` check).
+    """
 
     checks: tuple[CheckResult, ...]
     credential: Mapping[str, Any] | None = None
     format: Literal["ldp", "jwt"] | None = None
+    #: A CLR's credentials (``credentialSubject.verifiableCredential``), each verified on its own.
+    inner: tuple[VerificationReport, ...] = ()
+    #: The endorsements embedded in the credential, each verified on its own.
+    endorsements: tuple[EndorsementReport, ...] = ()
+
+    @property
+    def kind(self) -> Kind:
+        """``clr``, ``endorsement`` or (anything else) ``badge``."""
+        return credential_kind(self.credential)
+
+    def valid_endorsers(self) -> tuple[str, ...]:
+        """Issuers of the valid endorsements of this badge's achievement (what credit rules may require)."""
+        achievement = _achievement_id(self.credential)
+        found: dict[str, None] = {}
+        for endorsement in self.endorsements:
+            if (
+                endorsement.report.verdict == "valid"
+                and endorsement.endorser is not None
+                and achievement is not None
+                and endorsement.target == achievement
+            ):
+                found.setdefault(endorsement.endorser, None)
+        return tuple(found)
 
     @property
     def verdict(self) -> Verdict:
@@ -113,11 +204,38 @@ class VerificationReport:
         return credential_summary(self.credential, self.format)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "verdict": self.verdict,
             "checks": [c.to_json() for c in self.checks],
             "credential": self.summary(),
         }
+        if self.kind == "clr":
+            result["credentials"] = [
+                {"index": index} | report.to_json() for index, report in enumerate(self.inner)
+            ]
+        if self.endorsements:
+            result["endorsements"] = [e.to_json() for e in self.endorsements]
+        return result
+
+
+def _types(value: Mapping[str, Any]) -> list[Any]:
+    kind = value.get("type")
+    return kind if isinstance(kind, list) else [kind]
+
+
+def credential_kind(credential: Mapping[str, Any] | None) -> Kind:
+    """What a credential is, by its ``type``: a CLR, an endorsement, or a badge (anything else)."""
+    types = _types(credential) if isinstance(credential, Mapping) else []
+    if CLR_TYPE in types:
+        return "clr"
+    return "endorsement" if ENDORSEMENT_TYPE in types else "badge"
+
+
+def _achievement_id(credential: Mapping[str, Any] | None) -> str | None:
+    subject = credential.get("credentialSubject") if isinstance(credential, Mapping) else None
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    found = achievement.get("id") if isinstance(achievement, Mapping) else None
+    return found if isinstance(found, str) else None
 
 
 @dataclass
@@ -389,15 +507,18 @@ def verify_credential(
     now: datetime,
     options: VerifyOptions | None = None,
     structure: bool = True,
+    _depth: int = 0,
 ) -> VerificationReport:
-    """Verify one credential (JSON-LD with Data Integrity proofs, or a compact VC-JWT).
+    """Verify one credential (JSON-LD with Data Integrity proofs, or a compact VC-JWT): an Open Badges
+    3.0 badge, a CLR 2.0 ``ClrCredential`` (and each credential inside it) or an EndorsementCredential.
 
     Args:
         raw: the credential as text, bytes or a parsed JSON object.
         resolver: how keys, DID documents and status lists are found (offline, mapped or networked).
         now: the moment to check the validity window against.
         options: see :class:`VerifyOptions`.
-        structure: check the Open Badges 3.0 data model (off for status list credentials).
+        structure: check the data model: OB 3.0 for a badge, the 1EdTech JSON Schema for a CLR or an
+            endorsement (off for status list credentials).
 
     Returns:
         A report of every check; never raises :class:`VerifierError`.
@@ -418,12 +539,18 @@ def verify_credential(
             _check_ldp_proofs(run, credential, resolver, options)
     if credential is None:
         return VerificationReport(tuple(run.checks), None, "jwt" if kind == "jwt" else "ldp")
-    if structure:
+    kind_of = credential_kind(credential)
+    if not structure:
+        _check_validity_raw(run, credential, now)
+    elif kind_of == "clr" and _depth > 0:
+        run.failed("structure", MalformedCredentialError("a CLR inside another credential is not followed"))
+    elif kind_of in ("clr", "endorsement"):
+        _check_schema(run, credential, kind_of)
+        _check_validity_raw(run, credential, now)
+    else:
         model = _check_structure(run, credential)
         if model is not None:
             _check_validity(run, model, now)
-    else:
-        _check_validity_raw(run, credential, now)
     proof_failed = any(not c.passed and c.id.startswith(("proof", "issuer_key")) for c in run.checks)
     if options.check_status and not proof_failed:
         # Only for a credential whose proof holds: a forged one must not make us fetch its URLs.
@@ -441,7 +568,169 @@ def verify_credential(
                 warning=True,
             )
         )
-    return VerificationReport(tuple(run.checks), credential, "jwt" if kind == "jwt" else "ldp")
+    inner: tuple[VerificationReport, ...] = ()
+    endorsements: tuple[EndorsementReport, ...] = ()
+    if structure and _depth < _MAX_DEPTH:
+        if kind_of == "clr" and _depth == 0:
+            inner = _verify_inner(run, credential, resolver, now=now, options=options)
+        endorsements = _verify_endorsements(run, credential, resolver, now=now, options=options)
+    return VerificationReport(
+        tuple(run.checks), credential, "jwt" if kind == "jwt" else "ldp", inner, endorsements
+    )
+
+
+def _check_schema(run: _Run, credential: Mapping[str, Any], kind: Kind) -> None:
+    schema, what = (
+        (CLR_SCHEMA, "a CLR 2.0 ClrCredential")
+        if kind == "clr"
+        else (ENDORSEMENT_SCHEMA, "an Open Badges 3.0 EndorsementCredential")
+    )
+
+    def check() -> str:
+        validate_against(schema, credential)
+        return f"{what} (1EdTech JSON Schema)"
+
+    run.attempt("structure", check)
+
+
+def _subject_id(credential: Mapping[str, Any] | None) -> str | None:
+    subject = credential.get("credentialSubject") if isinstance(credential, Mapping) else None
+    found = subject.get("id") if isinstance(subject, Mapping) else None
+    return found if isinstance(found, str) else None
+
+
+def _verify_inner(
+    run: _Run, clr: Mapping[str, Any], resolver: Resolver, *, now: datetime, options: VerifyOptions
+) -> tuple[VerificationReport, ...]:
+    """Verify each credential of a CLR on its own, and sum them up in the CLR's ``credentials`` check."""
+    subject = clr.get("credentialSubject")
+    items = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
+    items = items if isinstance(items, list) else [] if items is None else [items]
+    holder = _subject_id(clr)
+    reports: list[VerificationReport] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            error = MalformedCredentialError("a CLR holds credentials as JSON objects")
+            reports.append(VerificationReport((CheckResult("format", False, str(error), error.code),)))
+            continue
+        report = verify_credential(item, resolver=resolver, now=now, options=options, _depth=1)
+        inner_subject = _subject_id(item)
+        if holder is not None and inner_subject is not None and inner_subject != holder:
+            # The CLR says these are its subject's achievements: a badge of someone else is not.
+            report = replace(
+                report,
+                checks=(
+                    *report.checks,
+                    CheckResult(
+                        "clr_subject",
+                        False,
+                        f"the badge's subject {inner_subject} is not the CLR's subject {holder}",
+                        "SUBJECT_MISMATCH",
+                    ),
+                ),
+            )
+        reports.append(report)
+    failed = [(i, r) for i, r in enumerate(reports) if r.verdict != "valid"]
+    if not reports:
+        run.failed("credentials", MalformedCredentialError("the CLR holds no credential"))
+    elif not failed:
+        run.passed("credentials", f"{len(reports)} credential(s) inside, each valid")
+    else:
+        named = "; ".join(
+            f"credential {i + 1} ({(r.credential or {}).get('id', 'no id')}): {r.verdict}" for i, r in failed
+        )
+        invalid = any(r.verdict == "invalid" for _, r in failed)
+        run.checks.append(
+            CheckResult(
+                "credentials",
+                False,
+                f"{len(reports) - len(failed)} of {len(reports)} credentials inside are valid; {named}",
+                "INNER_CREDENTIAL_INVALID" if invalid else "INNER_CREDENTIAL_INDETERMINATE",
+                indeterminate=not invalid,
+            )
+        )
+    return tuple(reports)
+
+
+def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, str | None, Any]]:
+    """``(path, id of the endorsed object, endorsement)`` for every embedded endorsement (OB 3.0 «B.1»:
+    AchievementCredential, Achievement and Profile carry ``endorsement[]``)."""
+    found: list[tuple[str, str | None, Any]] = []
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    places = [
+        ("endorsement", credential),
+        ("credentialSubject.achievement.endorsement", achievement),
+        ("issuer.endorsement", credential.get("issuer")),
+    ]
+    for path, owner in places:
+        if not isinstance(owner, Mapping) or "endorsement" not in owner:
+            continue
+        items = owner["endorsement"]
+        target = credential.get("id") if owner is credential else owner.get("id")
+        for index, item in enumerate(items if isinstance(items, list) else [items]):
+            found.append((f"{path}[{index}]", target if isinstance(target, str) else None, item))
+    return found
+
+
+def _verify_endorsements(
+    run: _Run,
+    credential: Mapping[str, Any],
+    resolver: Resolver,
+    *,
+    now: datetime,
+    options: VerifyOptions,
+) -> tuple[EndorsementReport, ...]:
+    """Verify each embedded endorsement (OB 3.0 «9.2»); a failed one is a warning on the credential."""
+    reports: list[EndorsementReport] = []
+    # The endorser is not the badge's issuer: a trust list or recipient is about the badge.
+    endorsement_options = replace(options, trust=None, recipient=None)
+    for where, target, item in _embedded_endorsements(credential):
+        if not isinstance(item, Mapping):
+            error = MalformedCredentialError("an embedded endorsement is a JSON object")
+            report = VerificationReport((CheckResult("format", False, str(error), error.code),))
+        else:
+            report = verify_credential(
+                item, resolver=resolver, now=now, options=endorsement_options, _depth=_MAX_DEPTH
+            )
+            if credential_kind(item) != "endorsement":
+                error = MalformedCredentialError("not an EndorsementCredential")
+                report = replace(
+                    report, checks=(*report.checks, CheckResult("type", False, str(error), error.code))
+                )
+            endorsed = _subject_id(item)
+            matches = target is not None and endorsed == target
+            report = replace(
+                report,
+                checks=(
+                    *report.checks,
+                    CheckResult(
+                        "endorsed_subject",
+                        matches,
+                        f"endorses {endorsed}, the object it is embedded in"
+                        if matches
+                        else f"endorses {endorsed}, not the object it is embedded in ({target})",
+                        None if matches else "ENDORSEMENT_SUBJECT_MISMATCH",
+                    ),
+                ),
+            )
+        reports.append(EndorsementReport(where, target, report))
+    if reports:
+        bad = [r for r in reports if r.report.verdict != "valid"]
+        if not bad:
+            run.passed("endorsements", f"{len(reports)} endorsement(s), each valid")
+        else:
+            named = "; ".join(f"{r.where} by {r.endorser or 'unknown'}: {r.report.verdict}" for r in bad)
+            run.checks.append(
+                CheckResult(
+                    "endorsements",
+                    False,
+                    f"{len(reports) - len(bad)} of {len(reports)} endorsements valid; {named}",
+                    "ENDORSEMENT_INVALID",
+                    warning=True,
+                )
+            )
+    return tuple(reports)
 
 
 def _check_recipient(run: _Run, credential: Mapping[str, Any], known: str, identity_type: str) -> None:
@@ -493,6 +782,9 @@ def credential_summary(credential: Mapping[str, Any] | None, fmt: str | None) ->
     """A short, display-ready description of a credential (never raises)."""
     if not isinstance(credential, Mapping):
         return {}
+    kind = credential_kind(credential)
+    if kind != "badge":
+        return _other_summary(credential, fmt, kind)
     # The same reading of issuer, achievement and level that the credit rules use.
     facts = facts_from_credential(credential, verdict="")
     subject = credential.get("credentialSubject")
@@ -512,3 +804,28 @@ def credential_summary(credential: Mapping[str, Any] | None, fmt: str | None) ->
         "validFrom": credential.get("validFrom") or credential.get("issuanceDate"),
         "validUntil": credential.get("validUntil") or credential.get("expirationDate"),
     }
+
+
+def _other_summary(credential: Mapping[str, Any], fmt: str | None, kind: Kind) -> dict[str, Any]:
+    """The summary of a CLR or an endorsement: who issued it, about whom, when."""
+    issuer = credential.get("issuer")
+    profile = issuer if isinstance(issuer, Mapping) else {"id": issuer}
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    summary = {
+        "id": credential.get("id"),
+        "type": "ClrCredential" if kind == "clr" else "EndorsementCredential",
+        "format": fmt,
+        "name": credential.get("name"),
+        "issuer": profile.get("id"),
+        "issuerName": profile.get("name"),
+        "subject": subject.get("id") or ("hashed identifier" if subject.get("identifier") else None),
+        "validFrom": credential.get("validFrom") or credential.get("issuanceDate"),
+        "validUntil": credential.get("validUntil") or credential.get("expirationDate"),
+    }
+    if kind == "clr":
+        inner = subject.get("verifiableCredential")
+        summary["credentialCount"] = len(inner) if isinstance(inner, list) else int(inner is not None)
+    else:
+        summary["comment"] = subject.get("endorsementComment")
+    return summary

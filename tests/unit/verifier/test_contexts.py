@@ -52,6 +52,7 @@ REQUIRED_URLS = {
     "https://w3id.org/vc/status-list/2021/v1",
     "https://w3id.org/security/suites/ed25519-2020/v1",
     "https://www.w3.org/ns/did/v1",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
 }
 # VC Data Model 2.0, "Base Context": the SHA-256 of https://www.w3.org/ns/credentials/v2.
 VCDM2_CONTEXT_SHA256 = "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
@@ -91,8 +92,9 @@ def test_manifest_lists_every_shipped_context_file() -> None:
 
 
 def test_fetch_script_pins_agree_with_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
-    pins = {
-        (pin.url, pin.file, pin.package, pin.version, pin.path) for pin in _fetch_script(monkeypatch).PINS
+    script = _fetch_script(monkeypatch)
+    pins = {(pin.url, pin.file, pin.package, pin.version, pin.path) for pin in script.PINS} | {
+        (kept.url, kept.file, kept.repository, kept.commit, kept.path) for kept in script.VENDORED
     }
     recorded = {(e["url"], e["file"], e["package"], e["version"], e["path"]) for e in MANIFEST}
     assert pins == recorded

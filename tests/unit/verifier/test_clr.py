@@ -1,0 +1,243 @@
+"""CLR 2.0 transcripts: the 1EdTech vector, the pinned CLR context, and a ClrCredential of 20 badges
+verified as a whole and badge by badge (a tampered badge is reported for that badge)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import pytest
+
+from issuer.issuance import Award, build_credential
+from issuer.transcripts import build_clr
+from tests.conftest import NOW, SPEC, TestIssuer
+from verifier.credit.facts import facts_from_credential
+from verifier.proofs.data_integrity import transformation
+from verifier.resolve import ChainFetcher, MapFetcher, OfflineFetcher, Resolver
+from verifier.verify import verify_credential
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from issuer.definitions import BadgeCatalog
+
+CLR_VECTOR = SPEC / "vectors" / "clr-eddsa-rdfc-2022"
+CLR_SCHEMA = SPEC / "schemas" / "clr" / "clr_v2p0_clrcredential_schema.json"
+VECTOR_CONTROLLER = "https://example.edu/issuers/565049"
+VECTOR_KEY = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
+LEARNER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _vector_resolver(tmp_path: Path) -> Resolver:
+    """The vector's key is an HTTPS key URL under its issuer: serve a controller document for it."""
+    key_id = f"{VECTOR_CONTROLLER}#{VECTOR_KEY}"
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": VECTOR_CONTROLLER,
+        "verificationMethod": [
+            {
+                "id": key_id,
+                "type": "Multikey",
+                "controller": VECTOR_CONTROLLER,
+                "publicKeyMultibase": VECTOR_KEY,
+            }
+        ],
+        "assertionMethod": [key_id],
+    }
+    path = tmp_path / "controller.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return Resolver(ChainFetcher(MapFetcher({VECTOR_CONTROLLER: path}), OfflineFetcher()))
+
+
+def _schema_errors(document: dict[str, Any]) -> list[str]:
+    schema = _json(CLR_SCHEMA)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def _badges(catalog: BadgeCatalog, issuer: TestIssuer, count: int) -> list[dict[str, Any]]:
+    """``count`` signed badges for one learner (the catalogue's badges at levels 3 and 4, in turn)."""
+    slugs = sorted(definition.slug for definition in catalog)
+    badges = []
+    for number in range(count):
+        award = Award(
+            definition=catalog.get(slugs[number % len(slugs)]),
+            level=3 + (number // len(slugs)) % 2,
+            recipient=LEARNER,
+        )
+        unsigned = build_credential(
+            award,
+            issuer.profile,
+            credential_id=f"urn:uuid:00000000-0000-4000-8000-{number:012d}",
+            now=NOW,
+            salt="s",
+        )
+        badges.append(issuer.sign_ldp(unsigned))
+    return badges
+
+
+def _clr(issuer: TestIssuer, badges: list[dict[str, Any]]) -> dict[str, Any]:
+    unsigned = build_clr(
+        issuer.profile,
+        credentials=badges,
+        learner=LEARNER,
+        credential_id="urn:uuid:c1c1c1c1-0000-4000-8000-000000000001",
+        name="Transcript for Northwest College",
+        now=NOW,
+        salt="clr-salt",
+    )
+    return issuer.sign_ldp(unsigned)
+
+
+def test_clr_context_reproduces_1edtech_vector_canonical_form() -> None:
+    # The vendored CLR 2.0.1 context gives byte for byte the N-Quads 1EdTech published with its vector.
+    canonical = transformation(
+        _json(CLR_VECTOR / "unsigned-clrcredential.json"), cryptosuite="eddsa-rdfc-2022"
+    )
+    assert canonical == (CLR_VECTOR / "document-canon.txt").read_text(encoding="utf-8")
+
+
+def test_clr_1edtech_vector_verifies_with_its_inner_credential(tmp_path: Path) -> None:
+    signed = _json(CLR_VECTOR / "signed-clrcredential.json")
+    report = verify_credential(signed, resolver=_vector_resolver(tmp_path), now=NOW)
+    assert report.kind == "clr"
+    assert report.verdict == "valid", report.to_json()
+    assert [inner.verdict for inner in report.inner] == ["valid"]
+    assert report.check("credentials") is not None
+
+
+def test_clr_1edtech_vector_changed_transcript_name_is_invalid(tmp_path: Path) -> None:
+    signed = _json(CLR_VECTOR / "signed-clrcredential.json")
+    signed["name"] = "Forged Transcript"
+    report = verify_credential(signed, resolver=_vector_resolver(tmp_path), now=NOW)
+    assert report.verdict == "invalid"
+    assert {c.id: c.code for c in report.checks if not c.passed} == {"proof": "INVALID_SIGNATURE"}
+    assert [inner.verdict for inner in report.inner] == ["valid"]
+
+
+def test_clr_of_20_badges_verifies_and_matches_the_clr_schema(
+    catalog: BadgeCatalog, issuer: TestIssuer
+) -> None:
+    clr = _clr(issuer, _badges(catalog, issuer, 20))
+    assert _schema_errors(clr) == []
+    report = verify_credential(clr, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "valid", [c for c in report.checks if not c.passed]
+    assert len(report.inner) == 20
+    assert all(inner.verdict == "valid" for inner in report.inner)
+    assert {c.id for c in report.checks} >= {
+        "proof",
+        "issuer_key",
+        "structure",
+        "validity",
+        "status",
+        "credentials",
+    }
+    as_json = report.to_json()
+    assert as_json["credential"]["type"] == "ClrCredential"
+    assert as_json["credential"]["credentialCount"] == 20
+    assert [item["index"] for item in as_json["credentials"]] == list(range(20))
+    assert all(item["verdict"] == "valid" for item in as_json["credentials"])
+
+
+def test_clr_tampered_inner_badge_is_reported_for_that_badge(
+    catalog: BadgeCatalog, issuer: TestIssuer
+) -> None:
+    badges = _badges(catalog, issuer, 20)
+    clr = _clr(issuer, badges)
+    tampered = copy.deepcopy(clr)
+    result = tampered["credentialSubject"]["verifiableCredential"][7]["credentialSubject"]["result"][0]
+    result["achievedLevel"] = re.sub(r"#level-\d$", "#level-1", result["achievedLevel"])  # a weaker level
+    assert result != clr["credentialSubject"]["verifiableCredential"][7]["credentialSubject"]["result"][0]
+    report = verify_credential(tampered, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "invalid"
+    # The transcript's own signature covers every badge in it, so it fails too...
+    assert report.check("proof") is not None
+    assert report.check("proof").code == "INVALID_SIGNATURE"  # type: ignore[union-attr]
+    credentials = report.check("credentials")
+    assert credentials is not None
+    assert credentials.code == "INNER_CREDENTIAL_INVALID"
+    assert "credential 8 (urn:uuid:00000000-0000-4000-8000-000000000007): invalid" in credentials.message
+    # ...and the badge itself is named, while the 19 others still verify on their own.
+    verdicts = [r.verdict for r in report.inner]
+    assert verdicts == ["valid"] * 7 + ["invalid"] + ["valid"] * 12
+    assert {c.id: c.code for c in report.inner[7].checks if not c.passed} == {"proof": "INVALID_SIGNATURE"}
+
+
+def test_clr_inner_badge_of_another_learner_is_refused(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    badges = _badges(catalog, issuer, 2)
+    other = Award(
+        definition=catalog.get(sorted(d.slug for d in catalog)[0]),
+        level=3,
+        recipient="did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+    )
+    someone_else = issuer.sign_ldp(
+        build_credential(
+            other,
+            issuer.profile,
+            credential_id="urn:uuid:07e00000-0000-4000-8000-000000000000",
+            now=NOW,
+            salt="s",
+        )
+    )
+    report = verify_credential(_clr(issuer, [badges[0], someone_else]), resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "invalid"
+    assert report.inner[0].verdict == "valid"
+    assert {c.id: c.code for c in report.inner[1].checks if not c.passed} == {
+        "clr_subject": "SUBJECT_MISMATCH"
+    }
+
+
+def test_clr_that_breaks_the_schema_fails_structure(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    unsigned = build_clr(
+        issuer.profile,
+        credentials=_badges(catalog, issuer, 1),
+        learner=LEARNER,
+        credential_id="urn:uuid:c1c1c1c1-0000-4000-8000-000000000002",
+        name="Transcript",
+        now=NOW,
+        salt="s",
+    )
+    del unsigned["name"]  # required by CLR 2.0
+    report = verify_credential(issuer.sign_ldp(unsigned), resolver=issuer.resolver(), now=NOW)
+    structure = report.check("structure")
+    assert structure is not None
+    assert not structure.passed
+    assert structure.code == "MALFORMED_CREDENTIAL"
+    assert "'name' is a required property" in structure.message
+
+
+def test_clr_facts_each_verified_inner_badge_counts_alone(catalog: BadgeCatalog, issuer: TestIssuer) -> None:
+    badges = _badges(catalog, issuer, 3)
+    report = verify_credential(_clr(issuer, badges), resolver=issuer.resolver(), now=NOW)
+    facts = [facts_from_credential(inner.credential or {}, verdict=inner.verdict) for inner in report.inner]
+    assert [f.credential_id for f in facts] == [b["id"] for b in badges]
+    assert all(f.verdict == "valid" and f.level in (3, 4) for f in facts)
+
+
+@pytest.mark.parametrize("learner", ["ana@students.example.edu", LEARNER])
+def test_clr_subject_is_the_learner_hashed_or_by_did(
+    catalog: BadgeCatalog, issuer: TestIssuer, learner: str
+) -> None:
+    clr = build_clr(
+        issuer.profile,
+        credentials=_badges(catalog, issuer, 1),
+        learner=learner,
+        credential_id="urn:uuid:c1c1c1c1-0000-4000-8000-000000000003",
+        name="Transcript",
+        now=NOW,
+        salt="s",
+    )
+    subject = clr["credentialSubject"]
+    assert "ana@" not in json.dumps(clr)
+    assert ("id" in subject) == learner.startswith("did:")
+    report = verify_credential(issuer.sign_ldp(clr), resolver=issuer.resolver(), now=NOW)
+    assert report.check("proof").passed  # type: ignore[union-attr]
+    assert report.check("structure").passed  # type: ignore[union-attr]
