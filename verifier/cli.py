@@ -56,10 +56,13 @@ class Outcome:
     report: Report
 
     def credential_reports(self) -> list[VerificationReport]:
-        """The credentials inside: itself, or each credential of a presentation."""
+        """The badges inside: itself, each credential of a presentation, or each badge of a CLR (each
+        verified on its own, so it counts as if it had been given alone)."""
         if isinstance(self.report, PresentationReport):
-            return [presented.report for presented in self.report.credentials]
-        return [self.report]
+            reports = [presented.report for presented in self.report.credentials]
+        else:
+            reports = [self.report]
+        return [inner for report in reports for inner in (report.inner if report.kind == "clr" else [report])]
 
     def to_json(self) -> dict[str, Any]:
         return {"input": self.name, "kind": self.kind, **self.report.to_json()}
@@ -305,12 +308,31 @@ def _print_credential(console: Console, title: str, report: VerificationReport, 
     colour = _COLOUR[report.verdict]
     console.print(f"{indent}[bold]{escape(title)}[/bold]: [{colour}]{report.verdict.upper()}[/{colour}]")
     summary = report.summary()
-    if summary.get("achievementName"):
+    issuer = summary.get("issuerName") or summary.get("issuer")
+    if report.kind == "clr":
+        count = summary.get("credentialCount")
+        console.print(
+            escape(
+                f"{indent}  CLR transcript {summary.get('name')!r} of {count} credential(s), issued by {issuer}"
+            )
+        )
+    elif summary.get("achievementName"):
         level = f" at level {summary['level']}" if summary.get("level") else ""
-        issuer = summary.get("issuerName") or summary.get("issuer")
         attester = f", attested by {summary['attester']}" if summary.get("attester") else ""
         console.print(escape(f"{indent}  {summary['achievementName']}{level}, issued by {issuer}{attester}"))
     _print_checks(console, report.checks, indent + "  ")
+    for endorsement in report.endorsements:
+        shade = _COLOUR[endorsement.report.verdict]
+        who = endorsement.endorser_name or endorsement.endorser or "an unknown endorser"
+        console.print(
+            f"{indent}  endorsed by {escape(who)} ({escape(str(endorsement.endorser))}): "
+            f"[{shade}]{endorsement.report.verdict.upper()}[/{shade}]"
+        )
+        if endorsement.comment:
+            console.print(escape(f"{indent}    “{endorsement.comment}”"))
+        _print_checks(console, tuple(c for c in endorsement.report.checks if not c.passed), indent + "    ")
+    for index, inner in enumerate(report.inner):
+        _print_credential(console, f"credential {index + 1}", inner, indent=indent + "  ")
 
 
 def print_outcome(console: Console, outcome: Outcome) -> None:
@@ -435,7 +457,9 @@ def transfer_command(
         trust_bundles=trust_bundle,
     )
     facts = [
-        facts_from_credential(report.credential or {}, verdict=report.verdict)
+        facts_from_credential(
+            report.credential or {}, verdict=report.verdict, endorsers=report.valid_endorsers()
+        )
         for outcome in outcomes
         for report in outcome.credential_reports()
     ]

@@ -303,6 +303,7 @@ def _content_key(facts: BadgeFacts) -> tuple[Any, ...]:
         facts.alignments,
         facts.attester_role or "",
         facts.evidence_count,
+        facts.endorsers,
         facts.notes,
     )
 
@@ -372,6 +373,13 @@ def _failures(matcher: BadgeMatcher, badge: _Badge, rules: RuleSet, *, now: date
             f"no attester role in the credential (required: {role})"
             if facts.attester_role is None
             else f"attested by {_article(facts.attester_role)}, not {_article(role)}"
+        )
+    if matcher.endorsed_by is not None and not set(matcher.endorsed_by) & set(facts.endorsers):
+        wanted = ", ".join(rules.endorser_name(endorser) for endorser in matcher.endorsed_by)
+        found = ", ".join(rules.endorser_name(endorser) for endorser in facts.endorsers)
+        failed.append(
+            f"not endorsed by {wanted}"
+            + (f" (valid endorsements only by {found})" if found else " (no valid endorsement of this badge)")
         )
     if matcher.min_evidence is not None and facts.evidence_count < matcher.min_evidence:
         items = "item" if facts.evidence_count == 1 else "items"

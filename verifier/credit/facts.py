@@ -13,7 +13,7 @@ Mastery level, in the order tried on each ``credentialSubject.result`` entry (OB
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -44,6 +44,8 @@ class BadgeFacts:
         awarded: ``awardedDate``, else ``validFrom``, else (VC 1.1) ``issuanceDate``; timezone-aware.
         attester_role: First word of ``credentialSubject.source.description`` when it is a known role.
         evidence_count: Number of ``evidence`` entries.
+        endorsers: Issuers of the embedded endorsements of the achievement that verified (the
+            verifier's :meth:`~verifier.verify.VerificationReport.valid_endorsers`).
         verdict: The verification verdict: ``valid``, ``invalid`` or ``indeterminate``.
         notes: Why a field is None or was interpreted (one line each).
     """
@@ -61,6 +63,7 @@ class BadgeFacts:
     awarded: datetime | None = None
     attester_role: AttesterRole | None = None
     evidence_count: int = 0
+    endorsers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
 
@@ -202,7 +205,9 @@ def _alignments(achievement: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def facts_from_credential(credential: Mapping[str, Any], *, verdict: str) -> BadgeFacts:
+def facts_from_credential(
+    credential: Mapping[str, Any], *, verdict: str, endorsers: Sequence[str] = ()
+) -> BadgeFacts:
     """Read the facts credit rules need from an OpenBadgeCredential (JSON-LD form or a VC-JWT payload).
 
     Never raises: a part that cannot be read is None, with a note saying why.
@@ -210,6 +215,8 @@ def facts_from_credential(credential: Mapping[str, Any], *, verdict: str) -> Bad
     Args:
         credential: The credential as parsed JSON (a VC 1.1 JWT payload with a ``vc`` claim is unwrapped).
         verdict: The verifier's verdict for it (``VerificationReport.verdict``).
+        endorsers: Issuers of its achievement's endorsements that verified (reading a credential
+            checks no signature, so these come from the verifier).
 
     Returns:
         The badge's facts.
@@ -257,6 +264,7 @@ def facts_from_credential(credential: Mapping[str, Any], *, verdict: str) -> Bad
         awarded=awarded,
         attester_role=role,
         evidence_count=len([e for e in _items(document.get("evidence")) if isinstance(e, Mapping)]),
+        endorsers=tuple(dict.fromkeys(endorsers)),
         verdict=verdict,
         notes=tuple(notes + level_notes + date_notes + ([role_note] if role_note else [])),
     )

@@ -48,6 +48,7 @@ __all__ = [
     "RuleLimits",
     "RuleSet",
     "RuleSetLimits",
+    "TrustedEndorser",
     "TrustedIssuer",
     "credit_rules_json_schema",
     "load_rules",
@@ -147,6 +148,13 @@ class TrustedIssuer(_Frozen):
     )
 
 
+class TrustedEndorser(_Frozen):
+    """An organisation whose endorsements of a badge this institution relies on (often itself)."""
+
+    id: AbsoluteUri = Field(description="The endorser's id as in the EndorsementCredential's issuer.")
+    name: Text = Field(description="Name of the endorsing organisation, shown in reasons.")
+
+
 class GradePolicy(_Frozen):
     """An explicit translation of mastery levels into letter grades, applied only where a rule asks."""
 
@@ -187,6 +195,12 @@ class BadgeMatcher(_Frozen):
     )
     min_evidence: Annotated[int, Strict(), Field(ge=1)] | None = Field(
         default=None, description="Minimum number of evidence entries in the credential."
+    )
+    endorsed_by: tuple[AbsoluteUri, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Endorser ids (from trusted_endorsers): the badge's achievement must carry a valid "
+        "embedded endorsement by one of them.",
     )
 
     @model_validator(mode="after")
@@ -306,6 +320,9 @@ class RuleSet(_Frozen):
 
     institution: Institution
     trusted_issuers: tuple[TrustedIssuer, ...] = Field(min_length=1)
+    trusted_endorsers: tuple[TrustedEndorser, ...] = Field(
+        default=(), description="Organisations whose endorsements rules may require (endorsed_by)."
+    )
     grade_policy: GradePolicy | None = None
     limits: RuleSetLimits | None = None
     rules: tuple[CreditRule, ...] = Field(min_length=1)
@@ -315,7 +332,9 @@ class RuleSet(_Frozen):
         problems: list[_Problem] = []
         problems += _duplicates("trusted_issuers", [t.id for t in self.trusted_issuers], field="id")
         problems += _duplicates("rules", [r.id for r in self.rules], field="id")
+        problems += _duplicates("trusted_endorsers", [t.id for t in self.trusted_endorsers], field="id")
         trusted = {t.id for t in self.trusted_issuers}
+        endorsers = {t.id for t in self.trusted_endorsers}
         caps: dict[str, tuple[int, float | None]] = {}
         for index, rule in enumerate(self.rules):
             for m_index, matcher in enumerate(rule.accepts.all_of):
@@ -325,6 +344,14 @@ class RuleSet(_Frozen):
                             (
                                 ("rules", index, "accepts", "all_of", m_index, "issuers", i_index),
                                 f"'{issuer}' is not in trusted_issuers",
+                            )
+                        )
+                for e_index, endorser in enumerate(matcher.endorsed_by or ()):
+                    if endorser not in endorsers:
+                        problems.append(
+                            (
+                                ("rules", index, "accepts", "all_of", m_index, "endorsed_by", e_index),
+                                f"'{endorser}' is not in trusted_endorsers",
                             )
                         )
             if rule.letter_grade:
@@ -365,6 +392,11 @@ class RuleSet(_Frozen):
                 )
             ]
         return []
+
+    def endorser_name(self, endorser_id: str) -> str:
+        """How reasons name an endorser: ``Name (id)`` when trusted, else the id."""
+        known = next((t for t in self.trusted_endorsers if t.id == endorser_id), None)
+        return endorser_id if known is None else f"{known.name} ({endorser_id})"
 
     def trusted_issuer(self, issuer_id: str | None) -> TrustedIssuer | None:
         """The trusted-issuer entry for ``issuer_id``, if any."""

@@ -13,7 +13,7 @@ import pytest
 
 from issuer.issuance import Award, build_credential
 from issuer.transcripts import build_clr
-from tests.conftest import NOW, SPEC, TestIssuer
+from tests.conftest import NOW, REPO, SPEC, TestIssuer
 from verifier.credit.facts import facts_from_credential
 from verifier.proofs.data_integrity import transformation
 from verifier.resolve import ChainFetcher, MapFetcher, OfflineFetcher, Resolver
@@ -241,3 +241,61 @@ def test_clr_subject_is_the_learner_hashed_or_by_did(
     report = verify_credential(issuer.sign_ldp(clr), resolver=issuer.resolver(), now=NOW)
     assert report.check("proof").passed  # type: ignore[union-attr]
     assert report.check("structure").passed  # type: ignore[union-attr]
+
+
+def _cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from issuer.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "200"})
+
+
+def test_clr_badges_verify_prints_each_badge_and_json_holds_inner_results(
+    catalog: BadgeCatalog, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    clr = _clr(issuer, _badges(catalog, issuer, 20))
+    good = tmp_path / "clr.json"
+    good.write_text(json.dumps(clr), encoding="utf-8")
+    tampered = copy.deepcopy(clr)
+    tampered["credentialSubject"]["verifiableCredential"][3]["name"] = "Forged"
+    bad = tmp_path / "tampered-clr.json"
+    bad.write_text(json.dumps(tampered), encoding="utf-8")
+    at = ["--resolve", str(issuer.resolve_map()), "--offline", "--at", NOW.isoformat()]
+
+    text = _cli("verify", str(good), *at)
+    assert text.exit_code == 0, text.output
+    assert "CLR transcript 'Transcript for Northwest College' of 20 credential(s)" in text.output
+    assert text.output.count("credential ") >= 20
+    assert "credential 20: VALID" in text.output
+
+    as_json = _cli("verify", str(bad), "--json", *at)
+    assert as_json.exit_code == 1, as_json.output
+    result = json.loads(as_json.output)
+    assert result["verdict"] == "invalid"
+    assert [item["verdict"] for item in result["credentials"]] == ["valid"] * 3 + ["invalid"] + ["valid"] * 16
+    assert {c["id"]: c["code"] for c in result["credentials"][3]["checks"] if not c["passed"]} == {
+        "proof": "INVALID_SIGNATURE"
+    }
+
+
+def test_clr_transfer_counts_each_verified_badge_as_if_given_alone(
+    catalog: BadgeCatalog, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    rules = REPO / "badge_defs" / "credit_rules" / "riverbend-community-college.yaml"
+    badges = _badges(catalog, issuer, len(list(catalog)))
+    clr = tmp_path / "clr.json"
+    clr.write_text(json.dumps(_clr(issuer, badges)), encoding="utf-8")
+    alone = []
+    for index, badge in enumerate(badges):
+        path = tmp_path / f"badge-{index}.json"
+        path.write_text(json.dumps(badge), encoding="utf-8")
+        alone.append(str(path))
+    at = ["--resolve", str(issuer.resolve_map()), "--offline", "--at", NOW.isoformat(), "--json"]
+    from_clr = _cli("transfer", "--rules", str(rules), str(clr), *at)
+    from_files = _cli("transfer", "--rules", str(rules), *alone, *at)
+    assert from_clr.exit_code == 0, from_clr.output
+    assert from_files.exit_code == 0, from_files.output
+    decision = json.loads(from_clr.output)["decision"]
+    assert decision["granted"], decision
+    assert decision == json.loads(from_files.output)["decision"]
