@@ -28,6 +28,7 @@ Scope = Literal[
     "credentials:read",  # the organisation's issued credentials
     "credentials:status",  # revoke, suspend, reinstate
     "record:read",  # a learner's own record, downloads
+    "record:transcript",  # a learner asks for a signed CLR transcript of their badges
     "record:delete",  # a learner's request to delete their personal data
     "org:admin",  # members, invitations, keys, badge definitions
     "audit:read",  # the audit log

@@ -24,6 +24,7 @@ __all__ = [
     "AwardJobRow",
     "BadgeVersion",
     "Credential",
+    "Endorsement",
     "EvidenceFile",
     "Guardianship",
     "Invitation",
@@ -35,6 +36,7 @@ __all__ = [
     "StatusSlot",
     "Submission",
     "SupervisorGrant",
+    "Transcript",
     "UtcDateTime",
     "WebSession",
     "as_utc",
@@ -427,6 +429,72 @@ class Credential(SQLModel, table=True):
     status_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     issued_at: datetime = Field(sa_column=_when())
     status_changed_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+class Transcript(SQLModel, table=True):
+    """A CLR 2.0 transcript a learner asked for: the signed ClrCredential exactly as handed out.
+
+    ``credential_ids`` lists the badges bundled (their signed texts are inside ``ldp``, verbatim). The
+    transcript has a status slot like a badge, so its issuer can withdraw it. ``learner_id`` is cleared
+    when the learner's account is deleted; the signed text stays.
+    """
+
+    __tablename__ = "transcript"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "organisation_id", "list_number", "status_index", name="uq_transcript_status_slot"
+        ),
+        sa.Index("ix_transcript_learner", "learner_id"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(60), primary_key=True))  # the ClrCredential's urn:uuid
+    organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="RESTRICT"))
+    learner_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("person", nullable=True, ondelete="SET NULL")
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    credential_ids: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    ldp: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    list_number: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    status_index: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    issued_at: datetime = Field(sa_column=_when())
+
+
+ENDORSEMENT_STATES = ("active", "withdrawn")
+
+
+class Endorsement(SQLModel, table=True):
+    """An organisation's signed OB 3.0 EndorsementCredential of one badge definition version.
+
+    While ``active`` it is embedded in the ``achievement.endorsement`` of every credential issued under
+    that version afterwards. Withdrawing it stops that and sets its revocation bit (its status slot is
+    in the endorsing organisation's lists), so the copies already embedded stop verifying as valid.
+    ``issuer_organisation_id`` is the organisation whose offered badge the endorser named.
+    """
+
+    __tablename__ = "endorsement"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "organisation_id", "list_number", "status_index", name="uq_endorsement_status_slot"
+        ),
+        _in("state", ENDORSEMENT_STATES, "ck_endorsement_state"),
+        sa.Index("ix_endorsement_badge_version", "badge_version_id"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(60), primary_key=True))  # the credential's urn:uuid
+    organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="RESTRICT"))
+    badge_version_id: uuid.UUID = Field(sa_column=_ref("badge_version", ondelete="RESTRICT"))
+    issuer_organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="RESTRICT"))
+    comment: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    ldp: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    state: str = Field(default="active", sa_column=sa.Column(sa.String(10), nullable=False))
+    list_number: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    status_index: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    created_by_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("person", nullable=True, ondelete="SET NULL")
+    )
+    created_at: datetime = Field(sa_column=_when())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_maybe_when())
 
 
 STATUS_PURPOSES = ("revocation", "suspension")

@@ -27,6 +27,7 @@ from issuer.issuance import (
 )
 from issuer.services.audit import record_event
 from issuer.services.catalogue import definition_of
+from issuer.services.endorsements import active_endorsements
 from issuer.services.status_lists import allocate_slot, status_entries
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ async def issue_credential(
         ),
         evidence=tuple(evidence),
         narrative=narrative,
+        endorsements=tuple(await active_endorsements(session, badge.id)),
     )
     # Checked before a status index is taken, so a refused award takes nothing.
     definition.check_award(level=level, attester_role=attester.role if attester else None)

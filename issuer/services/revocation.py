@@ -15,7 +15,7 @@ is never in a status list or a credential, and the audit log records only whethe
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from sqlalchemy import update
 from sqlmodel import func, select
@@ -44,6 +44,7 @@ __all__ = [
     "change_status",
     "get_credential",
     "list_credentials",
+    "write_status_bits",
 ]
 
 StatusChange = Literal["revoke", "suspend", "reinstate"]
@@ -142,17 +143,29 @@ def _checked_reason(change: StatusChange, reason: str | None) -> str | None:
     return reason
 
 
-async def _write_bits(
+class HoldsStatusSlot(Protocol):
+    """Anything signed with a status entry: a badge, an endorsement, a transcript."""
+
+    list_number: int
+    status_index: int
+
+
+async def write_status_bits(
     session: AsyncSession,
     services: Services,
     organisation: Organisation,
-    credential: Credential,
+    credential: HoldsStatusSlot,
     *,
     before: str,
     after: str,
     now: datetime,
 ) -> None:
-    """Set the credential's bits for state ``after`` and re-sign each list that changed."""
+    """Set the bits of a credential's slot for state ``after`` (``active``, ``suspended``, ``revoked``)
+    and re-sign each list that changed, in the caller's transaction.
+
+    Raises:
+        InvalidStateError: the slot's list pair is missing (corruption).
+    """
     changed = {purpose: value for purpose, value in _BITS[after].items() if _BITS[before][purpose] != value}
     # Locked in one order (by purpose), as count_allocation does, so two transactions cannot deadlock.
     rows = (
@@ -238,7 +251,7 @@ async def change_status(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
         raise InvalidStateError(f"the badge changed meanwhile: it is no longer {before}")
-    await _write_bits(session, services, organisation, credential, before=before, after=after, now=now)
+    await write_status_bits(session, services, organisation, credential, before=before, after=after, now=now)
     record_event(
         session,
         actor=actor,

@@ -21,9 +21,11 @@ from issuer.web.api.audit import AuditController
 from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award_jobs
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
+from issuer.web.api.endorsements import EndorsementController
 from issuer.web.api.learners import LearnerController, MyRecordController
 from issuer.web.api.session import SessionController
 from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
+from issuer.web.api.transcripts import TranscriptController
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
@@ -64,6 +66,8 @@ ROUTE_HANDLERS: list[Any] = [
     InvitationController,
     LearnerController,
     MyRecordController,
+    TranscriptController,
+    EndorsementController,
     AuditController,
 ]
 

@@ -246,6 +246,28 @@ def _cells() -> list[Cell]:
             frozenset({"student"}),
             json={"confirm": "not-her-address@example.org"},
         ),
+        # CLR transcripts: a learner's own (an unknown id is 404 for everyone)
+        Cell("POST", "/api/me/clr", "/api/me/clr", SIGNED_IN, json={}),
+        Cell("GET", "/api/me/clr", "/api/me/clr", SIGNED_IN),
+        Cell(
+            "GET",
+            "/api/me/clr/{transcript_id:str}",
+            "/api/me/clr/urn:uuid:{random}",
+            SIGNED_IN,
+            denied_codes=AUTH_DENIED,
+        ),
+        # Endorsements: the organisation's admins
+        Cell(
+            "POST", f"{org}/endorsements", "/api/orgs/lincoln-hs/endorsements", frozenset({"admin"}), json={}
+        ),
+        Cell("GET", f"{org}/endorsements", "/api/orgs/lincoln-hs/endorsements", frozenset({"admin"})),
+        Cell(
+            "DELETE",
+            f"{org}/endorsements/{{endorsement_id:str}}",
+            "/api/orgs/lincoln-hs/endorsements/urn:uuid:{random}",
+            frozenset({"admin"}),
+            denied_codes=AUTH_DENIED,
+        ),
         # Last: signing out ends each person's session.
         Cell("DELETE", "/api/session", "/api/session", ANYONE),
     ]

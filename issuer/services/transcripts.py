@@ -1,0 +1,202 @@
+"""A learner's CLR 2.0 transcripts: chosen badges of theirs, bundled and signed by the school that issued
+them (docs/clr.md).
+
+Rules, each refused with a message naming the badges at fault (422 ``INVALID_REQUEST``):
+
+- at least one badge, at most :data:`MAX_BADGES`, each once;
+- each one is the learner's own, in their record as the caller may read it (an unknown id and another
+  learner's badge get the same answer, so ids cannot be probed);
+- each is active (a revoked or suspended badge would make the transcript fail);
+- each has its Data Integrity form: a CLR embeds JSON-LD credentials with their proofs, and a VC-JWT
+  cannot be embedded without changing it;
+- all come from one organisation, which signs the transcript: a school vouches for its own records
+  only, so badges of several schools make one transcript per school.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlmodel import select
+
+from issuer.db.models import Organisation, Person, Transcript
+from issuer.errors import AuthenticationRequiredError, InvalidRequestError, NotFoundError
+from issuer.issuance import IssuerProfile, sign_data_integrity
+from issuer.services.audit import record_event
+from issuer.services.issuing import recipient_of
+from issuer.services.record import read_record
+from issuer.services.status_lists import allocate_slot, count_allocation, status_entries
+from issuer.transcripts import build_clr
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from issuer.roles import Principal
+    from issuer.services.context import Services
+
+__all__ = ["MAX_BADGES", "TranscriptEntry", "create_transcript", "get_transcript", "list_transcripts"]
+
+# A transcript is verified as one JSON-LD document: 50 badges of ~150 JSON values stay well inside the
+# verifier's canonicalization bound (verifier.canonical.MAX_JSON_NODES, 10,000 values).
+MAX_BADGES: Final = 50
+_SHOWN_IDS: Final = 5
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """A stored transcript with its signing organisation."""
+
+    transcript: Transcript
+    organisation: Organisation
+
+
+def _me(principal: Principal) -> uuid.UUID:
+    if principal.person_id is None:
+        raise AuthenticationRequiredError("sign in as a person")
+    return principal.person_id
+
+
+def _named(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:_SHOWN_IDS])
+    return shown + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
+
+
+def _sign(services: Services, organisation: Organisation, unsigned: dict[str, Any], *, now: datetime) -> str:
+    signer = services.keyring.signer(organisation.slug, "EdDSA")
+    signed = sign_data_integrity(
+        unsigned, signer, verification_method=f"{organisation.did}#{signer.key_id}", created=now
+    )
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+
+
+async def create_transcript(
+    session: AsyncSession,
+    services: Services,
+    principal: Principal,
+    *,
+    credential_ids: Sequence[str],
+    name: str,
+    description: str | None,
+    now: datetime,
+) -> TranscriptEntry:
+    """Bundle the learner's chosen badges into a signed ClrCredential, store it verbatim and commit.
+
+    Raises:
+        InvalidRequestError: see the module docstring; or a bad name or description.
+        SigningUnavailableError: the issuing organisation's Ed25519 key cannot sign.
+    """
+    learner_id = _me(principal)
+    if not credential_ids:
+        raise InvalidRequestError("badges: choose at least one badge")
+    repeated = sorted(badge for badge, count in Counter(credential_ids).items() if count > 1)
+    if repeated:
+        raise InvalidRequestError(f"badges: listed more than once: {_named(repeated)}")
+    if len(credential_ids) > MAX_BADGES:
+        raise InvalidRequestError(
+            f"badges: at most {MAX_BADGES} in one transcript (got {len(credential_ids)})"
+        )
+    entries = {
+        entry.credential.id: entry for entry in await read_record(session, principal, learner_id, now=now)
+    }
+    unknown = [badge for badge in credential_ids if badge not in entries]
+    if unknown:
+        raise InvalidRequestError(f"badges: not in your record: {_named(unknown)}")
+    chosen = [entries[badge] for badge in credential_ids]
+    inactive = [f"{e.credential.id} ({e.credential.state})" for e in chosen if e.credential.state != "active"]
+    if inactive:
+        raise InvalidRequestError(f"badges: only active badges go into a transcript: {_named(inactive)}")
+    jwt_only = [e.credential.id for e in chosen if not e.credential.ldp]
+    if jwt_only:
+        raise InvalidRequestError(
+            "badges: a transcript embeds each badge as signed JSON-LD, and these exist only as a VC-JWT: "
+            + _named(jwt_only)
+        )
+    issuers = Counter(e.issuer.slug for e in chosen)
+    if len(issuers) > 1:
+        counts = ", ".join(f"{slug}: {count}" for slug, count in sorted(issuers.items()))
+        raise InvalidRequestError(
+            f"badges: from several organisations ({counts}); each signs a transcript of its own badges only: "
+            "ask one transcript per organisation"
+        )
+    organisation = chosen[0].issuer
+    held = [e for e in entries.values() if e.issuer.id == organisation.id and e.credential.state == "active"]
+    learner = await session.get(Person, learner_id)
+    if learner is None:  # deleted meanwhile
+        raise NotFoundError("no such learner record")
+    number, index = await allocate_slot(session, services, organisation, now=now)
+    transcript_id = f"urn:uuid:{uuid.uuid4()}"
+    unsigned = build_clr(
+        IssuerProfile(id=organisation.did, name=organisation.name),
+        credentials=[json.loads(e.credential.ldp or "") for e in chosen],
+        learner=recipient_of(learner),
+        credential_id=transcript_id,
+        name=name,
+        description=description,
+        now=now,
+        salt=secrets.token_hex(16),
+        partial=len(chosen) < len([e for e in held if e.credential.ldp]),
+        status=None,
+    )
+    entries_status = status_entries(services, organisation.slug, number=number, index=index)
+    unsigned["credentialStatus"] = entries_status[0]  # CLR 2.0: credentialStatus is one entry (revocation)
+    text = await asyncio.to_thread(_sign, services, organisation, unsigned, now=now)
+    transcript = Transcript(
+        id=transcript_id,
+        organisation_id=organisation.id,
+        learner_id=learner_id,
+        name=unsigned["name"],
+        credential_ids=list(credential_ids),
+        ldp=text,
+        list_number=number,
+        status_index=index,
+        issued_at=now,
+    )
+    session.add(transcript)
+    record_event(
+        session,
+        actor=principal,
+        action="transcript.issue",
+        subject_type="transcript",
+        subject_id=transcript_id,
+        organisation_id=organisation.id,
+        detail={"badges": len(chosen), "learner": str(learner_id)},
+        at=now,
+    )
+    await count_allocation(session, organisation, {number: 1})
+    await session.commit()
+    return TranscriptEntry(transcript, organisation)
+
+
+async def list_transcripts(session: AsyncSession, principal: Principal) -> list[TranscriptEntry]:
+    """The signed-in learner's transcripts, newest first (a restricted sign-in: its organisation's only)."""
+    statement = (
+        select(Transcript, Organisation)
+        .join(Organisation, Organisation.id == Transcript.organisation_id)  # type: ignore[arg-type]
+        .where(Transcript.learner_id == _me(principal))
+        .order_by(Transcript.issued_at.desc(), Transcript.id)  # type: ignore[attr-defined]
+    )
+    if principal.token_organisation is not None:
+        statement = statement.where(Transcript.organisation_id == principal.token_organisation)
+    return [TranscriptEntry(t, o) for t, o in (await session.execute(statement)).all()]
+
+
+async def get_transcript(session: AsyncSession, principal: Principal, transcript_id: str) -> TranscriptEntry:
+    """One of the signed-in learner's transcripts (``urn:uuid:…`` or the bare UUID).
+
+    Raises:
+        NotFoundError: not theirs, or no such transcript (one answer for both).
+    """
+    wanted = transcript_id if transcript_id.startswith("urn:uuid:") else f"urn:uuid:{transcript_id}"
+    for entry in await list_transcripts(session, principal):
+        if entry.transcript.id == wanted:
+            return entry
+    raise NotFoundError("no such transcript")
