@@ -50,19 +50,24 @@ def _where(error: jsonschema.ValidationError) -> str:
     return "/".join(str(part) for part in error.absolute_path) or "(top level)"
 
 
-def validate_against(schema_id: str, document: Mapping[str, Any]) -> None:
+def validate_against(
+    schema_id: str, document: Mapping[str, Any], *, checked_elsewhere: tuple[str, ...] = ()
+) -> None:
     """Validate ``document`` against a shipped 1EdTech schema.
 
     Args:
         schema_id: :data:`CLR_SCHEMA` or :data:`ENDORSEMENT_SCHEMA`.
         document: the credential as parsed JSON.
+        checked_elsewhere: JSON paths (``credentialSubject/verifiableCredential``) whose problems are
+            not reported here because the caller checks those parts on their own.
 
     Raises:
         MalformedCredentialError: naming the first problems (JSON path and message) and their count.
     """
     validator = _validators()[schema_id]
     problems = sorted(
-        validator.iter_errors(document), key=lambda e: ([str(p) for p in e.absolute_path], e.message)
+        (e for e in validator.iter_errors(document) if not _where(e).startswith(checked_elsewhere)),
+        key=lambda e: ([str(p) for p in e.absolute_path], e.message),
     )
     if not problems:
         return

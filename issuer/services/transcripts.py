@@ -132,8 +132,8 @@ async def create_transcript(
     learner = await session.get(Person, learner_id)
     if learner is None:  # deleted meanwhile
         raise NotFoundError("no such learner record")
-    number, index = await allocate_slot(session, services, organisation, now=now)
     transcript_id = f"urn:uuid:{uuid.uuid4()}"
+    # Built (and so checked) before a status index is taken: a refused request takes nothing.
     unsigned = build_clr(
         IssuerProfile(id=organisation.did, name=organisation.name),
         credentials=[json.loads(e.credential.ldp or "") for e in chosen],
@@ -144,10 +144,10 @@ async def create_transcript(
         now=now,
         salt=secrets.token_hex(16),
         partial=len(chosen) < len([e for e in held if e.credential.ldp]),
-        status=None,
     )
-    entries_status = status_entries(services, organisation.slug, number=number, index=index)
-    unsigned["credentialStatus"] = entries_status[0]  # CLR 2.0: credentialStatus is one entry (revocation)
+    number, index = await allocate_slot(session, services, organisation, now=now)
+    # CLR 2.0 credentialStatus is one entry: the revocation one.
+    unsigned["credentialStatus"] = status_entries(services, organisation.slug, number=number, index=index)[0]
     text = await asyncio.to_thread(_sign, services, organisation, unsigned, now=now)
     transcript = Transcript(
         id=transcript_id,

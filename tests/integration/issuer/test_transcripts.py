@@ -1,0 +1,217 @@
+"""CLR 2.0 transcripts through the service: a learner asks for a signed ClrCredential of chosen badges
+of theirs; the school that issued them signs it; it verifies as a whole and badge by badge."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import BADGE_DEFS, SPEC
+
+if TYPE_CHECKING:
+    from tests.integration.issuer.conftest import World
+
+pytestmark = pytest.mark.anyio
+
+CLR_SCHEMA = SPEC / "schemas" / "clr" / "clr_v2p0_clrcredential_schema.json"
+# Attester per consortium badge (workplace communication is a supervisor's call only).
+CONSORTIUM = {
+    "math-7rp-proportional": "teacher",
+    "weld-smaw-3f": "teacher",
+    "weld-smaw-4f": "teacher",
+    "workplace-communication": "supervisor",
+}
+OWN_BADGES = 6  # Lincoln's own definitions: 4 + 6 badges at levels 3 and 4 make 20 credentials
+
+
+def _schema_errors(document: dict[str, Any], *, definition: str | None = None) -> list[str]:
+    """Problems against the CLR schema (or one of its ``$defs``), as ``path: message``."""
+    schema = json.loads(CLR_SCHEMA.read_text(encoding="utf-8"))
+    if definition is not None:
+        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return [
+        "/".join(map(str, e.absolute_path)) + ": " + e.message[:80] for e in validator.iter_errors(document)
+    ]
+
+
+def _assert_clr_schema(clr: dict[str, Any]) -> None:
+    """The CLR matches clr_v2p0_clrcredential_schema.json, except where a badge inside does not.
+
+    The service's badges carry two status entries (revocation and suspension) as a credentialStatus
+    array, which VC 2.0 allows but the 1EdTech schemas' 0..1 CredentialStatus does not; a badge is
+    embedded verbatim (its proof covers it), so a transcript inherits that one difference, and nothing
+    else may differ.
+    """
+    errors = _schema_errors(clr)
+    assert all(e.startswith("credentialSubject/verifiableCredential:") for e in errors), errors
+    for inner in clr["credentialSubject"]["verifiableCredential"]:
+        assert [e.split(":")[0] for e in _schema_errors(inner, definition="VerifiableCredential")] == [
+            "credentialStatus"
+        ]
+        as_one = {**inner, "credentialStatus": inner["credentialStatus"][0]}
+        assert _schema_errors(as_one, definition="VerifiableCredential") == []
+
+
+async def _add_own_badges(world: World) -> list[str]:
+    base: dict[str, Any] = yaml.safe_load(
+        Path(BADGE_DEFS / "badges" / "math-7rp-proportional.yaml").read_text(encoding="utf-8")
+    )
+    slugs = []
+    for number in range(1, OWN_BADGES + 1):
+        definition = copy.deepcopy(base)
+        definition["achievement_id"] = f"https://badges.example.edu/achievements/lincoln-unit-{number}"
+        definition["name"] = f"Lincoln unit {number}"
+        slug = f"lincoln-unit-{number}"
+        created = await world.client.post(
+            "/api/orgs/lincoln-hs/badges",
+            json={"slug": slug, "definition": definition},
+            headers=world.headers("admin"),
+        )
+        assert created.status_code == 201, created.text
+        slugs.append(slug)
+    return slugs
+
+
+async def _twenty_badges(world: World, student: str = "student") -> list[str]:
+    badges = {**CONSORTIUM, **dict.fromkeys(await _add_own_badges(world), "teacher")}
+    ids = []
+    for level in (3, 4):
+        for badge, attester in badges.items():
+            credential = await world.issue(student, badge=badge, level=level, attester=attester)
+            ids.append(credential.id)
+    assert len(ids) == 20
+    return ids
+
+
+async def _ask(world: World, badges: list[str], who: str = "student", **extra: Any) -> Any:
+    body = {"badges": badges, "name": "Transcript for Northwest College", **extra}
+    return await world.client.post("/api/me/clr", json=body, headers=world.headers(who))
+
+
+async def test_transcript_of_20_badges_is_signed_by_the_school_and_verifies(world: World) -> None:
+    ids = await _twenty_badges(world)
+    created = await _ask(world, ids, description="Grade 11, for admission")
+    assert created.status_code == 201, created.text
+    assert created.headers["content-type"].startswith("application/vc+ld+json")
+    assert "attachment" in created.headers["content-disposition"]
+    clr = created.json()
+    _assert_clr_schema(clr)
+    assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
+    assert clr["issuer"]["id"] == world.organisations["lincoln-hs"].did
+    assert clr["partial"] is False  # every badge Lincoln issued to her
+    assert "ana@" not in created.text  # the learner is a hashed identifier, as in her badges
+    # Each badge is embedded exactly as issued, proof included.
+    record = (await world.client.get("/api/me/credentials", headers=world.headers("student"))).json()
+    issued = {}
+    for entry in record:
+        download = await world.client.get(entry["downloads"]["json"], headers=world.headers("student"))
+        issued[entry["id"]] = download.json()
+    assert clr["credentialSubject"]["verifiableCredential"] == [issued[i] for i in ids]
+
+    report = await world.verify(created.text)
+    assert report.verdict == "valid", [c for c in report.checks if not c.passed]
+    assert [r.verdict for r in report.inner] == ["valid"] * 20
+    assert report.check("status").passed  # type: ignore[union-attr]
+
+    again = await world.client.get(created.headers["location"], headers=world.headers("student"))
+    assert again.status_code == 200
+    assert again.content == created.content  # stored verbatim
+    listed = (await world.client.get("/api/me/clr", headers=world.headers("student"))).json()
+    assert [(t["id"], t["badges"], t["issuer"]["slug"]) for t in listed] == [(clr["id"], ids, "lincoln-hs")]
+    # Not someone else's to read.
+    other = await world.client.get(created.headers["location"], headers=world.headers("student2"))
+    assert other.status_code == 404
+
+
+async def test_transcript_with_one_tampered_badge_names_that_badge(world: World) -> None:
+    ids = await _twenty_badges(world)
+    clr = (await _ask(world, ids)).json()
+    tampered = copy.deepcopy(clr)
+    result = tampered["credentialSubject"]["verifiableCredential"][5]["credentialSubject"]["result"][0]
+    result["achievedLevel"] = re.sub(r"#level-\d$", "#level-1", result["achievedLevel"])
+    report = await world.verify(json.dumps(tampered))
+    assert report.verdict == "invalid"
+    verdicts = [r.verdict for r in report.inner]
+    assert verdicts == ["valid"] * 5 + ["invalid"] + ["valid"] * 14
+    assert report.inner[5].check("proof").code == "INVALID_SIGNATURE"  # type: ignore[union-attr]
+    assert f"credential 6 ({ids[5]}): invalid" in report.check("credentials").message  # type: ignore[union-attr]
+
+
+async def test_transcript_partial_when_some_badges_are_left_out(world: World) -> None:
+    first = await world.issue("student", badge="math-7rp-proportional", level=3)
+    await world.issue("student", badge="weld-smaw-3f", level=3)
+    created = await _ask(world, [first.id])
+    assert created.status_code == 201, created.text
+    assert created.json()["partial"] is True
+    assert len(created.json()["credentialSubject"]["verifiableCredential"]) == 1
+
+
+async def test_transcript_bad_requests_are_refused_and_store_nothing(world: World) -> None:
+    from issuer.services.status_lists import slots_taken
+
+    mine = await world.issue("student", badge="math-7rp-proportional", level=3)
+    weld = await world.issue("student", badge="weld-smaw-3f", level=3)
+    hers = await world.issue("student2", badge="math-7rp-proportional", level=3)
+    elsewhere = await world.issue("student", badge="weld-smaw-3f", level=3, org="riverside-hs")
+    async with world.services.sessions() as session:
+        taken = await slots_taken(session, world.organisations["lincoln-hs"].id)
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{weld.id}/revoke",
+        json={"reason": "plagiarised"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200, revoked.text
+    cases = [
+        ([], "choose at least one badge"),
+        ([mine.id, mine.id], "listed more than once"),
+        (["urn:uuid:00000000-0000-4000-8000-000000000000"], "not in your record"),
+        ([mine.id, hers.id], f"not in your record: {hers.id}"),  # another learner's: the same answer
+        ([weld.id], "only active badges"),
+        ([mine.id, elsewhere.id], "from several organisations (lincoln-hs: 1, riverside-hs: 1)"),
+    ]
+    for badges, message in cases:
+        refused = await _ask(world, badges)
+        assert refused.status_code == 422, (badges, refused.text)
+        assert refused.json()["code"] == "INVALID_REQUEST"
+        assert message in refused.json()["detail"], refused.json()
+    for body in ({"badges": [mine.id], "name": "   "}, {"badges": [mine.id], "name": "a\u0007b"}):
+        refused = await world.client.post("/api/me/clr", json=body, headers=world.headers("student"))
+        assert refused.status_code == 422, refused.text
+        assert "name" in refused.json()["detail"]
+    too_many = await _ask(world, [f"urn:uuid:{n}" for n in range(51)])
+    assert too_many.status_code in (400, 422)
+    assert (await world.client.get("/api/me/clr", headers=world.headers("student"))).json() == []
+    async with world.services.sessions() as session:
+        assert await slots_taken(session, world.organisations["lincoln-hs"].id) == taken
+
+
+async def test_transcript_refuses_a_badge_that_exists_only_as_a_jwt(world: World) -> None:
+    from issuer.db.models import Person
+
+    async with world.services.sessions() as session:
+        person = await session.get(Person, world.people["student"].id)
+        assert person is not None
+        person.did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+        await session.commit()
+    changed = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings", json={"proofFormats": "jwt"}, headers=world.headers("admin")
+    )
+    assert changed.status_code == 200, changed.text
+    world.organisations["lincoln-hs"].proof_formats = "jwt"  # world.issue signs with the world's copy
+    async with world.services.sessions() as session:
+        student = await session.get(Person, world.people["student"].id)
+    assert student is not None
+    jwt_only = await world.issue(student, badge="math-7rp-proportional", level=3)
+    assert jwt_only.ldp is None
+    refused = await _ask(world, [jwt_only.id])
+    assert refused.status_code == 422
+    assert "exist only as a VC-JWT" in refused.json()["detail"]
