@@ -179,7 +179,7 @@ async def test_endorsement_tampered_in_storage_is_reported_invalid(world: World)
 
 async def test_endorsement_bad_requests_are_refused(world: World) -> None:
     college = await _college_admin(world)
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str, str]] = [
         (
             {"badge": "no-such-badge"},
             404,
