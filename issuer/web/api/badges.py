@@ -14,6 +14,7 @@ from issuer.db.models import BadgeVersion
 from issuer.definitions import BadgeDefinition
 from issuer.errors import BadgeNotFoundError
 from issuer.services.catalogue import add_definition, definition_of, offered_badge, offered_badges
+from issuer.services.endorsements import active_endorsements
 from issuer.web.auth import org_roles, public
 from issuer.web.deps import Db, Now, Org, Svc, User
 from issuer.web.schemas import Strict
@@ -88,6 +89,8 @@ class BadgeController(Controller):
             **_summary(definition, row),
             "definition": row.definition,
             "versions": [{"version": v, "contentHash": h} for v, h in versions],
+            # Signed EndorsementCredentials of today's version: embedded in the badges issued under it.
+            "endorsements": await active_endorsements(db, row.id),
         }
 
     @post(

@@ -132,6 +132,10 @@ async def test_endorsement_is_signed_embedded_verified_and_counted(world: World)
     assert [(e["badge"], e["version"], e["issuer"], e["state"]) for e in listed.json()["items"]] == [
         ("math-7rp-proportional", 1, "lincoln-hs", "active")
     ]
+    # The definition carries it, publicly, in the catalogue of every school that offers it.
+    for school in ("lincoln-hs", "riverside-hs"):
+        shown = await world.client.get(f"/api/orgs/{school}/badges/math-7rp-proportional")
+        assert shown.json()["endorsements"] == [endorsement]
 
 
 async def test_endorsement_withdrawn_is_no_longer_embedded_and_verifies_as_revoked(world: World) -> None:
@@ -158,6 +162,8 @@ async def test_endorsement_withdrawn_is_no_longer_embedded_and_verifies_as_revok
     later = await world.issue("student2", badge="math-7rp-proportional", level=3)
     assert later.ldp is not None
     assert "endorsement" not in json.loads(later.ldp)["credentialSubject"]["achievement"]
+    shown = await world.client.get("/api/orgs/lincoln-hs/badges/math-7rp-proportional")
+    assert shown.json()["endorsements"] == []
 
 
 async def test_endorsement_tampered_in_storage_is_reported_invalid(world: World) -> None:
