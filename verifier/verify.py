@@ -573,7 +573,19 @@ def verify_credential(
     if structure and _depth < _MAX_DEPTH:
         if kind_of == "clr" and _depth == 0:
             inner = _verify_inner(run, credential, resolver, now=now, options=options)
-        endorsements = _verify_endorsements(run, credential, resolver, now=now, options=options)
+        if not proof_failed:
+            endorsements = _verify_endorsements(run, credential, resolver, now=now, options=options)
+        elif _embedded_endorsements(credential):
+            # Like the status list: what a forged credential names is not fetched.
+            run.checks.append(
+                CheckResult(
+                    "endorsements",
+                    False,
+                    "not checked: the credential's own proof does not hold",
+                    "ENDORSEMENTS_NOT_CHECKED",
+                    warning=True,
+                )
+            )
     return VerificationReport(
         tuple(run.checks), credential, "jwt" if kind == "jwt" else "ldp", inner, endorsements
     )

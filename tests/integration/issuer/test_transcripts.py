@@ -215,3 +215,24 @@ async def test_transcript_refuses_a_badge_that_exists_only_as_a_jwt(world: World
     refused = await _ask(world, [jwt_only.id])
     assert refused.status_code == 422
     assert "exist only as a VC-JWT" in refused.json()["detail"]
+
+
+async def test_transcript_outlives_the_learners_account_deletion(world: World) -> None:
+    from issuer.db.models import Transcript
+
+    badge = await world.issue("student", badge="math-7rp-proportional", level=3)
+    created = await _ask(world, [badge.id])
+    assert created.status_code == 201, created.text
+    erased = await world.client.request(
+        "DELETE",
+        f"/api/learners/{world.person_id('student')}",
+        json={"confirm": "ana@students.example.edu"},
+        headers=world.headers("student"),
+    )
+    assert erased.status_code == 204, erased.text
+    async with world.services.sessions() as session:
+        kept = await session.get(Transcript, created.json()["id"])
+    assert kept is not None
+    assert kept.learner_id is None  # no longer linked to anyone
+    assert kept.ldp.encode() == created.content  # the signed text handed out stays, and verifies
+    assert (await world.verify(kept.ldp)).verdict == "valid"

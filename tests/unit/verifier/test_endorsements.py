@@ -226,3 +226,16 @@ def test_endorsement_shown_by_badges_verify(
     as_json = CliRunner().invoke(app, [*args, "--json"], env={"NO_COLOR": "1"})
     verdicts = [e["verdict"] for e in json.loads(as_json.output)["endorsements"]]
     assert verdicts == ["valid", "invalid"]
+
+
+def test_endorsements_of_a_forged_badge_are_not_checked(
+    catalog: BadgeCatalog, issuer: TestIssuer, endorser: Endorser
+) -> None:
+    badge = _badge(catalog, issuer, [endorser.endorse(catalog.get(BADGE).achievement_id)])
+    badge["name"] = "Forged"
+    report = verify_credential(badge, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "invalid"
+    assert report.endorsements == ()
+    skipped = report.check("endorsements")
+    assert skipped is not None
+    assert (skipped.passed, skipped.warning, skipped.code) == (False, True, "ENDORSEMENTS_NOT_CHECKED")
