@@ -4,13 +4,15 @@ it; withdrawing it revokes it."""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
+import yaml
 
-from tests.conftest import NOW, SPEC
+from tests.conftest import BADGE_DEFS, NOW, SPEC
 from verifier.credit import evaluate, facts_from_credential, parse_rules
 
 if TYPE_CHECKING:
@@ -202,14 +204,29 @@ async def test_endorsement_bad_requests_are_refused(world: World) -> None:
         assert refused.status_code == status, (body, refused.text)
         assert refused.json()["code"] == code
         assert message in refused.json()["detail"], refused.json()
-    # A badge of another organisation's own catalogue is not offered by Lincoln.
+    # An organisation's own badge is offered by that organisation only.
+    own = copy.deepcopy(
+        yaml.safe_load((BADGE_DEFS / "badges" / "math-7rp-proportional.yaml").read_text(encoding="utf-8"))
+    )
+    own["achievement_id"] = "https://riverside.example.edu/achievements/algebra-ready"
+    added = await world.client.post(
+        "/api/orgs/riverside-hs/badges",
+        json={"slug": "riverside-algebra-ready", "definition": own},
+        headers=world.headers("other_admin"),
+    )
+    assert added.status_code == 201, added.text
+    not_lincolns = await _endorse(world, college, badge="riverside-algebra-ready")
+    assert not_lincolns.status_code == 404
+    assert "lincoln-hs offers no badge 'riverside-algebra-ready'" in not_lincolns.json()["detail"]
+    riversides = await _endorse(world, college, issuer="riverside-hs", badge="riverside-algebra-ready")
+    assert riversides.status_code == 201, riversides.text
     created = await _endorse(world, college)
     assert created.status_code == 201
     twice = await _endorse(world, college)
     assert twice.status_code == 409
     assert "withdraw that endorsement first" in twice.json()["detail"]
     listed = (await world.client.get("/api/orgs/riverbend-cc/endorsements", headers=college)).json()
-    assert listed["total"] == 1
+    assert listed["total"] == 2
     # Another organisation's endorsement cannot be withdrawn from here.
     other = await world.client.delete(
         f"/api/orgs/lincoln-hs/endorsements/{created.json()['id']}", headers=world.headers("admin")

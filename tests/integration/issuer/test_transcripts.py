@@ -236,3 +236,24 @@ async def test_transcript_outlives_the_learners_account_deletion(world: World) -
     assert kept.learner_id is None  # no longer linked to anyone
     assert kept.ldp.encode() == created.content  # the signed text handed out stays, and verifies
     assert (await world.verify(kept.ldp)).verdict == "valid"
+
+
+async def test_transcript_needs_the_transcript_scope(world: World) -> None:
+    badge = await world.issue("student", badge="math-7rp-proportional", level=3)
+
+    async def token(scopes: list[str]) -> dict[str, str]:
+        created = await world.client.post(
+            "/api/tokens", json={"name": "wallet", "scopes": scopes}, headers=world.headers("student")
+        )
+        assert created.status_code == 201, created.text
+        return {"Authorization": f"Bearer {created.json()['token']}"}
+
+    body = {"badges": [badge.id], "name": "Transcript"}
+    reader = await token(["record:read"])
+    refused = await world.client.post("/api/me/clr", json=body, headers=reader)
+    assert refused.status_code == 403
+    assert "record:transcript" in refused.json()["detail"]
+    writer = await token(["record:transcript"])
+    created = await world.client.post("/api/me/clr", json=body, headers=writer)
+    assert created.status_code == 201, created.text
+    assert (await world.client.get("/api/me/clr", headers=reader)).json()[0]["id"] == created.json()["id"]
