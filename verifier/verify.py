@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from keys.encoding import PublicKey, jwk_to_public_key, public_key_from_did_key, public_key_to_jwk
 from keys.errors import KeysError
+from verifier.canonical import MAX_ARRAY_ITEMS
 from verifier.credit.facts import facts_from_credential
 from verifier.errors import (
     ExpiredError,
@@ -620,6 +621,16 @@ def _verify_inner(
     subject = clr.get("credentialSubject")
     items = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
     items = items if isinstance(items, list) else [] if items is None else [items]
+    if len(items) > MAX_ARRAY_ITEMS:
+        # Each badge may name documents to fetch: a transcript cannot make the verifier fetch without end
+        # (its own proof refuses an array this long too).
+        run.failed(
+            "credentials",
+            MalformedCredentialError(
+                f"the CLR holds {len(items)} credentials; at most {MAX_ARRAY_ITEMS} are verified"
+            ),
+        )
+        return ()
     holder = _subject_id(clr)
     reports: list[VerificationReport] = []
     for item in items:

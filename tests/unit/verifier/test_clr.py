@@ -299,3 +299,23 @@ def test_clr_transfer_counts_each_verified_badge_as_if_given_alone(
     decision = json.loads(from_clr.output)["decision"]
     assert decision["granted"], decision
     assert decision == json.loads(from_files.output)["decision"]
+
+
+def test_clr_with_too_many_credentials_verifies_none_of_them(
+    catalog: BadgeCatalog, issuer: TestIssuer
+) -> None:
+    badge = _badges(catalog, issuer, 1)[0]
+    unsigned = build_clr(
+        issuer.profile,
+        credentials=[badge] * 129,
+        learner=LEARNER,
+        credential_id="urn:uuid:c1c1c1c1-0000-4000-8000-000000000004",
+        name="Transcript",
+        now=NOW,
+        salt="s",
+    )
+    report = verify_credential(unsigned, resolver=issuer.resolver(), now=NOW)
+    assert report.inner == ()
+    credentials = report.check("credentials")
+    assert credentials is not None
+    assert "holds 129 credentials; at most 128 are verified" in credentials.message
