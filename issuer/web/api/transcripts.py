@@ -36,11 +36,7 @@ class TranscriptRequest(Strict):
 
 def _headers(entry: TranscriptEntry) -> dict[str, str]:
     filename = f"transcript-{entry.transcript.id.removeprefix('urn:uuid:')}.json"
-    return {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Content-Type-Options": "nosniff",
-        "Location": f"/api/me/clr/{entry.transcript.id}",
-    }
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"}
 
 
 def transcript_view(entry: TranscriptEntry) -> dict[str, Any]:
@@ -85,7 +81,10 @@ class TranscriptController(Controller):
             now=now,
         )
         return Response(
-            entry.transcript.ldp.encode(), media_type=MEDIA_TYPE, status_code=201, headers=_headers(entry)
+            entry.transcript.ldp.encode(),
+            media_type=MEDIA_TYPE,
+            status_code=201,
+            headers={**_headers(entry), "Location": f"/api/me/clr/{entry.transcript.id}"},
         )
 
     @get("/", opt=signed_in(scope="record:read"), summary="My CLR transcripts, newest first")
