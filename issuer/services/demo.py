@@ -80,6 +80,7 @@ def demo_settings(data_dir: Path, *, host: str, port: int) -> Settings:
         data_dir=data_dir,
         key_passphrase=passphrase_file.read_text(encoding="utf-8").strip(),
         cookie_secure=False,  # the demo is served over plain http on this machine
+        credit_rules={"riverbend-cc": "riverbend-community-college"},
     )
 
 
