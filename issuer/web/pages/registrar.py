@@ -28,6 +28,7 @@ from issuer.web.pages.verify import InputProblem, decision_view, read_upload
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from decimal import Decimal
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,8 +113,10 @@ def decision_csv(decision: CreditDecision, checked: list[Checked], *, student: s
             else f"{grant.cte_competency} level {grant.competency_level}"
         )
         grade = f"{grant.letter_grade} ({grant.grade_policy})" if grant.letter_grade else ""
-        row("grant", grant.rule_id, what, grant.credits, grade, " ".join(grant.badges), "granted", "")
-    row("total", "", "", decision.total_credits, "", "", "", "")
+        row(
+            "grant", grant.rule_id, what, _amount(grant.credits), grade, " ".join(grant.badges), "granted", ""
+        )
+    row("total", "", "", _amount(decision.total_credits), "", "", "", "")
     for rule in decision.rules:
         row("rule", rule.rule_id, rule.grants, "", "", "", rule.outcome, rule.reason)
         for line in rule.badges:
@@ -128,6 +131,11 @@ def decision_csv(decision: CreditDecision, checked: list[Checked], *, student: s
         if item.report.credential is None:
             row("unreadable", "", "", "", "", item.name, item.report.verdict, "")
     return out.getvalue()
+
+
+def _amount(credits: Decimal | None) -> str:
+    """``4`` rather than ``4.0``; ``1.5`` stays."""
+    return "" if credits is None else f"{credits.normalize():f}"
 
 
 class RegistrarPages(Controller):
@@ -186,6 +194,7 @@ class RegistrarPages(Controller):
         filename = f"credit-decision-{organisation.slug}-{now.date().isoformat()}.csv"
         return Response(
             body,
+            status_code=200,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
@@ -243,7 +252,7 @@ async def _decide(
             "badges": len(checked),
             "unreadable": len(problems),
             "granted": len(decision.granted),
-            "credits": str(decision.total_credits),
+            "credits": _amount(decision.total_credits),
             "export": export,
         },
         at=now,
