@@ -133,9 +133,9 @@ def decision_csv(decision: CreditDecision, checked: list[Checked], *, student: s
     return out.getvalue()
 
 
-def _amount(credits: Decimal | None) -> str:
+def _amount(amount: Decimal | None) -> str:
     """``4`` rather than ``4.0``; ``1.5`` stays."""
-    return "" if credits is None else f"{credits.normalize():f}"
+    return "" if amount is None else f"{amount.normalize():f}"
 
 
 class RegistrarPages(Controller):
