@@ -31,6 +31,7 @@ ADMIN: Final = org_roles("admin", page=True)
 MEMBER_ROLES: Final = ("student", "teacher", "supervisor", "registrar", "admin")
 AUDIT_PAGE: Final = 50
 MEMBERS_PAGE: Final = 500
+NO_STORE: Final = {"Cache-Control": "no-store"}
 
 
 def _status(err: IssuerError) -> int:
@@ -194,7 +195,8 @@ class OrgAdminPages(Controller):
             "name": invitation.display_name,
             "expires": invitation.expires_at,
         }
-        return await page(request, "admin/invitations.html", context, status=201)
+        # The link is a credential: no copy in the browser's or a proxy's cache.
+        return await page(request, "admin/invitations.html", context, status=201, headers=NO_STORE)
 
     @post("/invitations/{invitation_id:uuid}/withdraw", opt=ADMIN)
     async def withdraw(

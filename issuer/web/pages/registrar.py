@@ -170,7 +170,8 @@ class RegistrarPages(Controller):
             problems=problems,
             student=form.text("student")[:MAX_STUDENT_CHARS],
         )
-        return await page(request, "registrar/decision.html", context)
+        # A student's badges and name: kept in no cache.
+        return await page(request, "registrar/decision.html", context, headers={"Cache-Control": "no-store"})
 
     @post("/decision.csv", opt=org_roles("registrar", "admin", page=True))
     async def download(
@@ -196,7 +197,10 @@ class RegistrarPages(Controller):
             body,
             status_code=200,
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
         )
 
 

@@ -177,7 +177,8 @@ class VerifierPages(Controller):
             )
             return await page(request, "public/verify.html", context, status=422)
         context.update(result, credential=text, checked=True)
-        return await page(request, "public/verify.html", context)
+        # The page carries the visitor's badge: kept in no cache, as it is kept nowhere on the server.
+        return await page(request, "public/verify.html", context, headers={"Cache-Control": "no-store"})
 
 
 def _form_context(services: Services) -> dict[str, Any]:

@@ -41,6 +41,14 @@ async def _post_form(
     )
 
 
+async def _follow(world: World, who: str, redirect: Response) -> Response:
+    """The page a form's 303 leads to, with the one-time message cookie it set (as a browser would)."""
+    headers = world.headers(who)
+    flash = redirect.headers["set-cookie"].split(";", 1)[0]
+    headers["Cookie"] = f"{headers['Cookie']}; {flash}"
+    return await world.client.get(redirect.headers["location"], headers=headers)
+
+
 def _text(page: str) -> str:
     """The page's text, tags dropped and spaces collapsed (what a reader sees, roughly)."""
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page)))
@@ -64,6 +72,7 @@ async def test_verifier_page_shows_a_valid_badge_in_plain_words_and_stores_nothi
     assert page.status_code == 200, page.text
     text = _text(page.text)
     assert 'id="verdict">Verified<' in page.text
+    assert page.headers["cache-control"] == "no-store"
     assert "The issuer's digital signature is intact" in text
     assert "Lincoln High School" in text
     assert "Issued by" in text
@@ -250,6 +259,7 @@ async def test_admin_invites_a_supervisor_and_sees_the_link_once(world: World) -
     link = re.search(r'id="invitation-link"[^>]*value="([^"]+)"', created.text)
     assert link is not None
     assert link.group(1).startswith("https://badges.example.edu/invitations/")
+    assert created.headers["cache-control"] == "no-store"
     again = await world.client.get("/orgs/lincoln-hs/admin/invitations", headers=world.headers("admin"))
     assert "Mo Mentor" in again.text
     assert link.group(1) not in again.text  # shown once
@@ -291,13 +301,7 @@ async def test_admin_rotates_a_key_only_after_confirming(world: World) -> None:
     assert done.status_code == 303, done.text
     after = {r.key_id for r in world.services.keyring.store("lincoln-hs").records() if r.status == "active"}
     assert after != before
-    keys_page = await world.client.get(
-        "/orgs/lincoln-hs/admin/keys",
-        headers={
-            **world.headers("admin"),
-            "Cookie": world.headers("admin")["Cookie"] + "; " + done.headers["set-cookie"].split(";")[0],
-        },
-    )
+    keys_page = await _follow(world, "admin", done)
     assert "A new EdDSA key signs from now on" in keys_page.text
     assert "retired" in keys_page.text
     assert len(await _events(world, "key.rotate")) == 1
