@@ -4,6 +4,7 @@ then, if they like, what an institution's credit rules make of it. Nothing the v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from litestar import Controller, Request, Response, get, post
@@ -27,8 +28,6 @@ from verifier.baking import MAX_IMAGE_BYTES
 from verifier.verify import VerifyOptions
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from litestar.datastructures import UploadFile
 
     from issuer.services.context import Services
@@ -131,7 +130,7 @@ async def _verify_and_decide(
         "verdict": report.verdict,
         "verdict_words": verdict_words,
         "checks": checks,
-        "summary": report.summary(),
+        "summary": _readable_dates(report.summary()),
         "decision": None,
         "chosen_rules": rules.key if rules else "",
     }
@@ -139,6 +138,20 @@ async def _verify_and_decide(
         context["decision"] = decision_view(decide([report], rules.rules, now=now), t)
         context["institution"] = rules.institution
     return report, context
+
+
+def _readable_dates(summary: dict[str, Any]) -> dict[str, Any]:
+    """validFrom/validUntil as datetimes (shown localized) when they parse; as written otherwise."""
+    for key in ("validFrom", "validUntil"):
+        value = summary.get(key)
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            if moment.tzinfo is not None:
+                summary[key] = moment
+    return summary
 
 
 class VerifierPages(Controller):

@@ -77,6 +77,7 @@ async def test_verifier_page_shows_a_valid_badge_in_plain_words_and_stores_nothi
     assert "Lincoln High School" in text
     assert "Issued by" in text
     assert "Level 3" in text
+    assert "Valid from Nov 23, 2026" in text  # a date as people write it, not ISO 8601
     # Nothing pasted is kept: no event, no new row anywhere the audit log would show.
     async with world.services.sessions() as session:
         events_after = (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one()
