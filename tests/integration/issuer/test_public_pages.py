@@ -370,3 +370,33 @@ async def test_another_schools_admin_is_refused(world: World) -> None:
     )
     assert rotate.status_code == 403
     assert await _events(world, "key.rotate") == []
+
+
+async def test_admin_audit_log_pages_with_older_events(world: World) -> None:
+    from issuer.services.audit import record_event
+    from tests.conftest import NOW
+
+    async with world.services.sessions() as session:
+        for number in range(55):
+            record_event(
+                session,
+                actor=None,
+                action="test.paging",
+                subject_type="test",
+                subject_id=f"event-{number}",
+                organisation_id=world.organisations["lincoln-hs"].id,
+                at=NOW,
+            )
+        await session.commit()
+    first = await world.client.get(
+        "/orgs/lincoln-hs/admin/audit?action=test.paging", headers=world.headers("admin")
+    )
+    assert len(re.findall(r"<code>event-\d+</code>", first.text)) == 50
+    assert "<code>event-54</code>" in first.text  # newest first
+    older = re.search(r'href="\?([^"]+)">Older events<', first.text)
+    assert older is not None
+    query = unescape(older.group(1))
+    assert "action=test.paging" in query
+    second = await world.client.get(f"/orgs/lincoln-hs/admin/audit?{query}", headers=world.headers("admin"))
+    assert re.findall(r"<code>(event-\d+)</code>", second.text) == [f"event-{n}" for n in range(4, -1, -1)]
+    assert "Older events" not in second.text
