@@ -180,9 +180,11 @@ async def test_share_link_expires_at_the_end_of_the_chosen_day(world: World, clo
     last_day = (NOW + timedelta(days=2)).date()
     token = await _share(world, credential.id, until="date", expires=last_day.isoformat())
     clock.now = datetime.combine(last_day, datetime.max.time(), tzinfo=NOW.tzinfo) - timedelta(seconds=1)
-    assert (await world.client.get(f"/s/{token}")).status_code == 200
+    in_spanish = await world.client.get(f"/s/{token}?lang=es")
+    assert in_spanish.status_code == 200
+    assert 'id="verdict">Verificada<' in in_spanish.text
     clock.now = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=NOW.tzinfo)
-    expired = await world.client.get(f"/s/{token}")
+    expired = await world.client.get(f"/s/{token}?lang=en")  # the client kept the language cookie
     assert expired.status_code == 410
     assert "expired" in expired.text
     from issuer.services.people import open_session_for
