@@ -95,14 +95,22 @@ class SharedBadge:
     def evidence(self) -> list[dict[str, str]]:
         """The evidence entries signed into the badge: name, narrative and link (each may be "")."""
         items = self.document.get("evidence") or []
-        return [
-            {
-                key: str(item.get(source) or "")
-                for key, source in (("name", "name"), ("narrative", "narrative"), ("url", "id"))
-            }
-            for item in items
-            if isinstance(item, dict)
-        ]
+        shown = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            url = str(item.get("id") or "")
+            # Issuance accepts only http(s) evidence links; checked again before it becomes an href.
+            if not url.startswith(("https://", "http://")):
+                url = ""
+            shown.append(
+                {
+                    "name": str(item.get("name") or ""),
+                    "narrative": str(item.get("narrative") or ""),
+                    "url": url,
+                }
+            )
+        return shown
 
 
 def badge_state(credential: Credential, now: datetime) -> BadgeState:

@@ -4,11 +4,13 @@ expire), the public badge page, its QR codes and credential file, submitting evi
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import zxingcpp
@@ -71,7 +73,17 @@ async def _share(world: World, credential_id: str, **fields: str) -> str:
     assert "Boise State admissions" in answer.text
     match = TOKEN.search(answer.text)
     assert match is not None
-    return match.group(1)
+    token = match.group(1)
+    linkedin = re.search(r'href="(https://www\.linkedin\.com/profile/add\?[^"]+)"', answer.text)
+    assert linkedin is not None
+    query = parse_qs(urlsplit(html.unescape(linkedin.group(1))).query)
+    assert query["startTask"] == ["CERTIFICATION_NAME"]
+    assert query["certUrl"] == [f"https://badges.example.edu/s/{token}"]
+    assert query["certId"] == [credential_id]
+    assert query["organizationName"] == ["Lincoln High School"]
+    assert query["issueYear"] == [str(NOW.year)]
+    assert query["issueMonth"] == [str(NOW.month)]
+    return token
 
 
 async def _count(world: World, model: Any) -> int:
@@ -198,6 +210,63 @@ async def test_share_link_expires_at_the_end_of_the_chosen_day(world: World, clo
     assert "Expired on" in owner_view.text
     # The badge did not expire with the link: it still verifies.
     assert await world.verdict(credential.ldp or "") == "valid"
+
+
+async def test_a_revoked_badge_and_an_expired_badge_say_so_on_a_working_link(
+    world: World, clock: Clock
+) -> None:
+    from issuer.services.people import open_session_for
+
+    welding = await world.issue("student", badge="weld-smaw-3f")  # valid for 3 years (P3Y)
+    math = await world.issue("student", badge="math-7rp-proportional")
+    welding_token = await _share(world, welding.id)
+    math_token = await _share(world, math.id)
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{math.id}/revoke",
+        json={"reason": "awarded by mistake"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200, revoked.text
+    page = await world.client.get(f"/s/{math_token}")
+    assert page.status_code == 200
+    assert 'id="verdict">Not valid<' in page.text
+    assert ">Revoked<" in page.text
+    assert "awarded by mistake" not in page.text  # the reason is private
+
+    clock.now = NOW + timedelta(days=3 * 366)
+    page = await world.client.get(f"/s/{welding_token}")
+    assert page.status_code == 200  # the link works until withdrawn, the badge has expired
+    assert ">Expired<" in page.text
+    assert "The badge itself has expired" in page.text
+    assert 'id="verdict">Verified<' not in page.text
+    async with world.services.sessions() as session:
+        cookie, _ = await open_session_for(session, person=world.people["student"], now=clock.now)
+    listing = await world.client.get("/me/badges", headers={"Cookie": f"mb_session={cookie}"})
+    assert listing.status_code == 200
+    assert ">Expired<" in listing.text
+    assert ">Revoked<" in listing.text
+
+
+async def test_the_page_shows_the_evidence_only_when_the_learner_chose_to(world: World) -> None:
+    awarded = await world.client.post(
+        "/api/orgs/lincoln-hs/awards",
+        json={
+            "student": world.person_id("student"),
+            "badge": "math-7rp-proportional",
+            "level": 3,
+            "comment": "Ratio tables for the *recipe* project.",
+            "evidenceUrl": "https://example.org/ana/recipe-project",
+        },
+        headers=world.headers("teacher"),
+    )
+    assert awarded.status_code == 201, awarded.text
+    credential_id = awarded.json()["id"]
+    shown = await world.client.get(f"/s/{await _share(world, credential_id, evidence='yes')}")
+    hidden = await world.client.get(f"/s/{await _share(world, credential_id)}")
+    assert 'href="https://example.org/ana/recipe-project"' in shown.text
+    assert "https://example.org/ana/recipe-project" not in hidden.text
+    assert "<h2>Evidence</h2>" in shown.text
+    assert "<h2>Evidence</h2>" not in hidden.text
 
 
 async def test_share_link_form_refuses_bad_days_and_other_learners_badges(world: World) -> None:
