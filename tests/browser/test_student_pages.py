@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import zxingcpp
 from PIL import Image
 
-from tests.browser.conftest import check_accessibility, new_page, screenshots, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, check_accessibility, new_page, screenshots, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -36,13 +36,22 @@ def _png() -> bytes:
     )
 
 
+def _shots(page: Page, name: str) -> None:
+    """Screenshots, and nothing wider than a phone's screen (no sideways scrolling at 390 px)."""
+    screenshots(page, name)
+    page.set_viewport_size(PHONE)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.set_viewport_size(DESKTOP)
+    assert overflow <= 0, f"{name}: {overflow}px wider than a phone"
+
+
 def test_student_submits_evidence_with_a_file_and_follows_it(page: Page) -> None:
     sign_in(page, "ana@students.lincoln.demo")
     page.goto("/me/submit")
     assert page.get_by_role("heading", level=1).inner_text() == "Submit evidence"
     assert page.get_by_text("10 MiB each").is_visible()
     check_accessibility(page)
-    screenshots(page, "learner-submit")
+    _shots(page, "learner-submit")
     page.get_by_label("Badge").select_option(label="Professional Communication in the Workplace")
     page.get_by_label("Level you claim").select_option("2")
     page.get_by_label("What you did (narrative)").fill("I led the **weekly stand-up** at my placement.")
@@ -58,11 +67,11 @@ def test_student_submits_evidence_with_a_file_and_follows_it(page: Page) -> None
     assert main.get_by_text("standup-photo.png").is_visible()
     assert main.locator("strong", has_text="weekly stand-up").is_visible()  # the narrative's Markdown
     check_accessibility(page)
-    screenshots(page, "learner-submission")
+    _shots(page, "learner-submission")
     submission_url = page.url
     page.goto("/me/submissions")
     check_accessibility(page)
-    screenshots(page, "learner-submissions")
+    _shots(page, "learner-submissions")
     page.get_by_role("link", name="Professional Communication in the Workplace").first.click()
     assert page.url == submission_url
 
@@ -76,12 +85,12 @@ def test_student_shares_a_badge_a_visitor_sees_it_verified_then_withdrawn(
     row = page.get_by_role("row", name="Proportional Relationships")
     assert row.get_by_text("Active").is_visible()
     check_accessibility(page)
-    screenshots(page, "learner-badges")
+    _shots(page, "learner-badges")
     row.get_by_role("link", name="Proportional Relationships").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Proportional Relationships"
     assert page.locator("#wallet").get_by_role("heading", name="Add to a wallet").is_visible()
     check_accessibility(page)
-    screenshots(page, "learner-badge")
+    _shots(page, "learner-badge")
 
     # Downloads: the signed JSON-LD as issued, and the baked PNG.
     with page.expect_download() as json_download:
@@ -104,7 +113,7 @@ def test_student_shares_a_badge_a_visitor_sees_it_verified_then_withdrawn(
     linkedin = page.get_by_role("link", name="Add to LinkedIn profile").get_attribute("href") or ""
     assert linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME")
     check_accessibility(page)
-    screenshots(page, "learner-share-created")
+    _shots(page, "learner-share-created")
 
     visitor = new_page(browser, service)
     try:
@@ -119,7 +128,7 @@ def test_student_shares_a_badge_a_visitor_sees_it_verified_then_withdrawn(
         assert visitor.get_by_text("Ana Student").count() == 0  # only the name she chose
         assert visitor.locator('meta[property="og:url"]').get_attribute("content") == url
         check_accessibility(visitor)
-        screenshots(visitor, "public-badge")
+        _shots(visitor, "public-badge")
         # The inline QR code, as the browser draws it, leads back to this page.
         shot = visitor.locator("svg.qr").screenshot()
         [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
@@ -139,6 +148,6 @@ def test_student_shares_a_badge_a_visitor_sees_it_verified_then_withdrawn(
         assert visitor.get_by_text("has withdrawn the link").is_visible()
         assert visitor.get_by_text("Ana").count() == 0
         check_accessibility(visitor)
-        screenshots(visitor, "public-badge-gone")
+        _shots(visitor, "public-badge-gone")
     finally:
         visitor.context.close()
