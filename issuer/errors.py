@@ -21,6 +21,7 @@ IssuerError
   UploadTooLargeError        UPLOAD_TOO_LARGE        a file, or the files of one submission, over the size limit
   InvalidCsvError            INVALID_CSV             a CSV file that cannot be read at all (encoding, header, size)
   InvitationInvalidError     INVITATION_INVALID      an invitation link that is unknown, used, withdrawn or expired
+  ShareLinkGoneError         SHARE_LINK_GONE         a badge share link its learner withdrew, or that expired
 """
 
 from __future__ import annotations
@@ -125,3 +126,13 @@ class InvalidCsvError(IssuerError):
 
 class InvitationInvalidError(IssuerError):
     code: ClassVar[str] = "INVITATION_INVALID"
+
+
+class ShareLinkGoneError(IssuerError):
+    """A share link that worked once: ``withdrawn`` by its learner, or expired."""
+
+    code: ClassVar[str] = "SHARE_LINK_GONE"
+
+    def __init__(self, detail: str, *, withdrawn: bool) -> None:
+        super().__init__(detail)
+        self.withdrawn = withdrawn

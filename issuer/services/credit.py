@@ -7,6 +7,7 @@ Nothing here stores a credential: each decision is made from what the request ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 
-from issuer.errors import InvalidRequestError
+from issuer.errors import InvalidRequestError, NotFoundError, ShareLinkGoneError
+from issuer.services.sharing import open_share_link
 from verifier.baking import extract_credential
 from verifier.credit.evaluate import CreditDecision, evaluate
 from verifier.credit.facts import facts_from_credential
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 RULES_FOLDER: Final = "credit_rules"
+_SHARE_PATH: Final = re.compile(r"^/s/([A-Za-z0-9_-]{1,100})(?:/credential\.json)?/?$")
 #: The most a link may return (the guarded fetcher cuts off and refuses a longer body).
 MAX_LINK_BYTES: Final = 1_048_576
 LINK_DEADLINE_SECONDS: Final = 5.0
@@ -121,11 +124,7 @@ async def fetch_link(services: Services, url: str) -> bytes:
     if not parts.scheme or not parts.netloc:
         raise InvalidRequestError("the link is not a web address (https://…)")
     if parts.netloc.lower() == urlsplit(services.settings.base_url).netloc.lower():
-        # A share link (/s/…) of this service is read from its own data, never over HTTP; the page that
-        # serves share links is not part of this service yet.
-        raise InvalidRequestError(
-            "links to this service cannot be read here yet: download the badge and upload the file"
-        )
+        return await _shared_here(services, parts.path)
     if parts.scheme.lower() != "https":
         raise InvalidRequestError("only https:// links are read")
     if not services.settings.verifier_network:
@@ -137,6 +136,24 @@ async def fetch_link(services: Services, url: str) -> bytes:
         return await anyio.to_thread.run_sync(fetcher.fetch, url)
     except RetrievalError as err:
         raise InvalidRequestError(f"the link could not be read: {err}") from err
+
+
+async def _shared_here(services: Services, path: str) -> bytes:
+    """A share link of this service (``/s/<token>`` or its ``/credential.json``), read from its own data,
+    never over HTTP. The reading counts as an opening: the learner sees that the link was used."""
+    match = _SHARE_PATH.match(path)
+    if match is None:
+        raise InvalidRequestError("a link to this service must be a share link (/s/…) of a badge")
+    async with services.sessions() as session:
+        try:
+            shared = await open_share_link(session, match.group(1), now=services.clock(), count=True)
+        except ShareLinkGoneError as err:
+            raise InvalidRequestError(f"the share link no longer works: {err.detail}") from err
+        except NotFoundError as err:
+            raise InvalidRequestError("no such share link here") from err
+    # The signed text as handed out (JSON-LD, else the VC-JWT), never a re-serialised copy.
+    text = shared.credential.ldp or shared.credential.jwt or ""
+    return text.encode("utf-8")
 
 
 def decide(reports: Sequence[VerificationReport], rules: RuleSet, *, now: datetime) -> CreditDecision:

@@ -50,6 +50,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "UPLOAD_TOO_LARGE": 413,
     "INVALID_CSV": 422,
     "INVITATION_INVALID": 410,
+    "SHARE_LINK_GONE": 410,
 }
 """HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
 

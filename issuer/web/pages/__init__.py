@@ -13,6 +13,8 @@ from litestar.static_files import create_static_files_router
 
 from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
+from issuer.web.pages.badge_page import BadgePages
+from issuer.web.pages.learner import LearnerPages
 from issuer.web.pages.org_admin import OrgAdminPages
 from issuer.web.pages.registrar import RegistrarPages
 from issuer.web.pages.verify import VerifierPages
@@ -26,6 +28,8 @@ PAGE_HANDLERS: list[Any] = [
     VerifierPages,
     RegistrarPages,
     OrgAdminPages,
+    LearnerPages,
+    BadgePages,
     create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
