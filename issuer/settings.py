@@ -39,6 +39,8 @@ class Settings(BaseSettings):
         cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
         login_rate_per_minute: sign-ins, and invitation links accepted, per client IP address and
             minute (``ISSUER_LOGIN_RATE_PER_MINUTE``); more get 429.
+        wallet_offer_minutes: how long a wallet offer (QR code, links) stays usable
+            (``ISSUER_WALLET_OFFER_MINUTES``, default 10).
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = None
     cookie_secure: bool = True
     login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:
