@@ -23,10 +23,12 @@ $(UV):
 env: $(UV)
 	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet
 
-# The JavaScript implementation used by the interop tests (skipped with a reason when npm is missing,
-# a failure under CI=true).
+# The JavaScript implementation used by the interop tests, and the wallet-side clients of the wallet
+# pickup tests (skipped with a reason when npm is missing, a failure under CI=true).
 interop-deps:
-	@if command -v npm >/dev/null 2>&1; then cd tests/interop && npm ci --silent --no-audit --no-fund; \
+	@if command -v npm >/dev/null 2>&1; then \
+	(cd tests/interop && npm ci --silent --no-audit --no-fund) && \
+	(cd tests/wallet && npm ci --silent --no-audit --no-fund); \
 	else echo "npm not found: interop tests will be skipped"; fi
 
 # Tests run on every core (pytest-xdist); each test has its own SQLite file or PostgreSQL database.
@@ -55,4 +57,4 @@ tour: env
 	bash scripts/demo_tour.sh
 
 clean:
-	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules
+	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules tests/wallet/node_modules
