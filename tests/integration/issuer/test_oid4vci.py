@@ -598,3 +598,27 @@ async def test_dcc_request_link_names_the_exchange(world: World) -> None:
     assert request["protocols"]["vcapi"].startswith(f"{ISSUER}/exchanges/")
     lcw = json.loads(parse_qs(urlsplit(offer["lcwUrl"]).query)["request"][0])
     assert lcw == request
+
+
+async def test_deleting_the_learner_removes_their_wallet_deliveries_and_the_copy_keeps_verifying(
+    world: World,
+) -> None:
+    credential = await world.issue("student")
+    wallet = Wallet()
+    issued = await _credential(
+        world,
+        await _access_token(world, credential),
+        {"credential_configuration_id": LDP, "proofs": {"jwt": [wallet.proof(await _nonce(world))]}},
+    )
+    assert issued.status_code == 200, issued.text
+    assert await _deliveries(world) == 1
+    deleted = await world.client.request(
+        "DELETE",
+        f"/api/learners/{world.person_id('student')}",
+        json={"confirm": "ana@students.example.edu"},
+        headers=world.headers("student"),
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert await _deliveries(world) == 0  # the wallet's DID is no longer linked to the learner here
+    copy = issued.json()["credentials"][0]["credential"]
+    assert (await world.verify(json.dumps(copy))).verdict == "valid"
