@@ -397,15 +397,22 @@ async def issue_access_token(
                 "invalid_request", "tx_code is missing: this offer needs its 6-digit code"
             )
         if not hmac.compare_digest(_tx_code_digest(code, tx_code), offer.tx_code_hash):
-            failures = offer.tx_code_failures + 1
-            burnt = failures >= MAX_TX_CODE_FAILURES
+            # Counted in the database, so wrong codes sent at once are all counted.
+            this_offer = (col(WalletOfferRow.id) == offer.id, col(WalletOfferRow.state) == "offered")
             await session.execute(
                 update(WalletOfferRow)
-                .where(col(WalletOfferRow.id) == offer.id, col(WalletOfferRow.state) == "offered")
-                .values(tx_code_failures=failures, state="failed" if burnt else "offered")
+                .where(*this_offer)
+                .values(tx_code_failures=col(WalletOfferRow.tx_code_failures) + 1)
+                .execution_options(synchronize_session=False)
+            )
+            burnt = await session.execute(
+                update(WalletOfferRow)
+                .where(*this_offer, col(WalletOfferRow.tx_code_failures) >= MAX_TX_CODE_FAILURES)
+                .values(state="failed")
+                .execution_options(synchronize_session=False)
             )
             await session.commit()
-            if burnt:
+            if burnt.rowcount:  # type: ignore[attr-defined]
                 raise WalletProtocolError(
                     "invalid_grant", "wrong transaction code, too many times: ask for a new offer"
                 )

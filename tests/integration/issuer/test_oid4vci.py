@@ -8,6 +8,7 @@ same flow against a running server in tests/wallet/test_wallet_clients.py.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import timedelta
@@ -622,3 +623,22 @@ async def test_deleting_the_learner_removes_their_wallet_deliveries_and_the_copy
     assert await _deliveries(world) == 0  # the wallet's DID is no longer linked to the learner here
     copy = issued.json()["credentials"][0]["credential"]
     assert (await world.verify(json.dumps(copy))).verdict == "valid"
+
+
+async def test_oid4vci_code_redeemed_by_several_requests_at_once_gives_one_token(world: World) -> None:
+    credential = await world.issue("student")
+    code = (await _resolved_offer(world, await _offer(world, credential)))["grants"][GRANT][
+        "pre-authorized_code"
+    ]
+    answers = await asyncio.gather(*(_token(world, code) for _ in range(5)))
+    assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400, 400]
+
+
+async def test_oid4vci_wrong_pins_sent_at_once_are_all_counted(world: World) -> None:
+    credential = await world.issue("student")
+    offer = await _offer(world, credential, tx_code=True)
+    code = (await _resolved_offer(world, offer))["grants"][GRANT]["pre-authorized_code"]
+    wrong = "000000" if offer["txCode"] != "000000" else "111111"
+    answers = await asyncio.gather(*(_token(world, code, wrong) for _ in range(5)))
+    assert {answer.json()["error"] for answer in answers} == {"invalid_grant"}
+    _oauth_error(await _token(world, code, offer["txCode"]), "invalid_grant")  # burnt after five
