@@ -17,6 +17,7 @@ here, and Node trusts it through ``NODE_EXTRA_CA_CERTS``: no insecure option of 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -154,6 +155,47 @@ def fx_service(tmp_path_factory: pytest.TempPathFactory, issuer_store_dir: Path)
         log.close()
 
 
+def _settings(service: Service) -> Any:
+    from issuer.settings import Settings
+
+    return Settings(
+        base_url=service.base_url,
+        data_dir=service.data_dir,
+        database_url=service.database_url,
+        defs_dir=BADGE_DEFS,
+        key_passphrase=TEST_PASSPHRASE,
+    )
+
+
+async def _revoke(service: Service, credential_id: str) -> None:
+    """Revoke the original badge as its organisation's admin would, in the service's database."""
+    from sqlmodel import select
+
+    from issuer.db.models import Organisation
+    from issuer.services.context import build_services
+    from issuer.services.revocation import change_status
+
+    services = build_services(_settings(service))
+    try:
+        async with services.sessions() as session:
+            organisation = (
+                await session.execute(select(Organisation).where(Organisation.slug == SLUG))
+            ).scalar_one()
+            await change_status(
+                session,
+                services,
+                organisation=organisation,
+                credential_id=credential_id,
+                change="revoke",
+                reason="test",
+                actor=None,
+                roles=frozenset({"admin"}),
+                now=datetime.now(UTC),
+            )
+    finally:
+        await services.engine.dispose()
+
+
 async def _award_and_offer(service: Service, *, email: str, want_tx_code: bool) -> tuple[dict[str, Any], Any]:
     """In the service's database: the organisation (once), a student and their badge, and an offer made
     with the service function the pages call; the clock is the real one, like the server's."""
@@ -168,16 +210,8 @@ async def _award_and_offer(service: Service, *, email: str, want_tx_code: bool) 
     from issuer.services.people import add_member
     from issuer.services.status_lists import count_allocation
     from issuer.services.wallet_offers import create_wallet_offer, original_document
-    from issuer.settings import Settings
 
-    settings = Settings(
-        base_url=service.base_url,
-        data_dir=service.data_dir,
-        database_url=service.database_url,
-        defs_dir=BADGE_DEFS,
-        key_passphrase=TEST_PASSPHRASE,
-    )
-    services = build_services(settings)
+    services = build_services(_settings(service))
     now = datetime.now(UTC)
     try:
         async with services.sessions() as session:
@@ -351,6 +385,14 @@ def test_wallet_oid4vci_client_library_gets_the_jwt_form_with_a_jwk_proof(
 
     badge = unverified_credential(token)
     assert badge["credentialSubject"]["id"] == did_key(OTHER_SEED)
+    # jose (JS) checks the signature with the key the organisation publishes in its JWKS.
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    with service.client() as client:
+        published = client.get(f"/orgs/{SLUG}/jwks.json").json()["keys"]
+    (jwk,) = [key for key in published if key.get("kid") == header["kid"]]
+    (js,) = js_verify([{"kind": "jwt", "token": token, "jwk": jwk, "alg": header["alg"]}])
+    assert js["verified"] is True, js
+    assert js["payload"]["sub"] == did_key(OTHER_SEED)
     _, resolve_map = _published(service, badge, tmp_path)
     path = tmp_path / "badge.jwt"
     path.write_text(token, encoding="utf-8")
@@ -400,3 +442,12 @@ def test_wallet_dcc_exchange_with_an_ed25519signature2020_did_auth(service: Serv
     path = tmp_path / "badge.json"
     path.write_text(json.dumps(badge), encoding="utf-8")
     assert _badges_verify(path, resolve_map)["verdict"] == "valid"
+    # Revoking the original revokes the wallet's copy: both implementations read the shared entry.
+    asyncio.run(_revoke(service, original["id"]))
+    documents, resolve_map = _published(service, badge, tmp_path)
+    (js,) = js_verify([{"kind": "ldp", "credential": badge}], documents=documents)
+    assert js["verified"] is False
+    assert js["status"] == "revocation"
+    report = _badges_verify(path, resolve_map)
+    assert report["verdict"] == "invalid"
+    assert "REVOKED" in {check["code"] for check in report["checks"]}
