@@ -74,8 +74,11 @@ __all__ = [
     "CONFIG_LDP",
     "PRE_AUTHORIZED_GRANT",
     "PROOF_TYPE",
+    "KeyProof",
     "WalletOffer",
     "authorization_server_metadata",
+    "bound_copy",
+    "check_key_proof",
     "create_wallet_offer",
     "credential_issuer_id",
     "credential_offer",
@@ -85,6 +88,9 @@ __all__ = [
     "issue_nonce",
     "issuer_metadata",
     "offerable_credential",
+    "original_document",
+    "pre_authorized_code",
+    "qr_svg",
     "start_exchange",
 ]
 
@@ -109,8 +115,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _pre_authorized_code(offer_token: str) -> str:
-    # Derived from the offer link's token, so the offer can be served again without storing the code.
+def pre_authorized_code(offer_token: str) -> str:
+    """The pre-authorized code of an offer, derived from its link's token: the offer can be served
+    again without the code being stored."""
     raw = hashlib.sha256(b"pre-authorized_code\x00" + offer_token.encode()).digest()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -218,7 +225,7 @@ async def create_wallet_offer(
         raise NotFoundError("the credential's organisation is gone")
     offer_token = secrets.token_urlsafe(32)
     exchange_token = secrets.token_urlsafe(32)
-    code = _pre_authorized_code(offer_token)
+    code = pre_authorized_code(offer_token)
     tx_code = f"{secrets.randbelow(10**TX_CODE_LENGTH):0{TX_CODE_LENGTH}d}" if want_tx_code else None
     expires_at = now + timedelta(minutes=services.settings.wallet_offer_minutes)
     row = WalletOfferRow(
@@ -349,7 +356,7 @@ async def credential_offer(
         WalletOfferInvalidError: unknown, already redeemed or expired.
     """
     offer = _open(await _offer_by(session, organisation, WalletOfferRow.offer_token_hash, offer_token), now)
-    grant: dict[str, Any] = {"pre-authorized_code": _pre_authorized_code(offer_token)}
+    grant: dict[str, Any] = {"pre-authorized_code": pre_authorized_code(offer_token)}
     if offer.tx_code_hash is not None:
         grant["tx_code"] = {
             "input_mode": "numeric",

@@ -430,9 +430,9 @@ async def test_oid4vci_expired_offer_is_refused(world: World) -> None:
     gone = await world.client.get(_path(reference))
     assert (gone.status_code, gone.json()["code"]) == (410, "WALLET_OFFER_INVALID")
     code_of = reference.rsplit("/", 1)[1]
-    from issuer.services.wallet_offers import _pre_authorized_code
+    from issuer.services.wallet_offers import pre_authorized_code
 
-    _oauth_error(await _token(world, _pre_authorized_code(code_of)), "invalid_grant")
+    _oauth_error(await _token(world, pre_authorized_code(code_of)), "invalid_grant")
     request = json.loads(parse_qs(urlsplit(offer.dcc_request_uri).query)["request"][0])
     exchange = await world.client.post(_path(request["protocols"]["vcapi"]), json={})
     assert (exchange.status_code, exchange.json()["code"]) == (410, "WALLET_OFFER_INVALID")
