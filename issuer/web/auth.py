@@ -4,8 +4,10 @@ Every route handler declares its access rule in ``opt={"access": ...}`` with :fu
 :func:`signed_in` or :func:`org_roles`; a route without one is refused (fail closed), and
 ``tests/integration/issuer/test_authorization.py`` checks that every route has one.
 
-A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
-``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``. Public routes
+A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token on unsafe
+methods: in the ``X-CSRF-Token`` header (API calls) or, for an HTML form, in its ``csrf_token`` field; a
+script sends ``Authorization: Bearer mbt_…``. Routes that render pages say so (``page=True``): their
+errors become HTML pages and a missing sign-in a redirect to the sign-in page. Public routes
 with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
 browser's ``Origin`` header must be the service's own there (login CSRF: another site signing a visitor
 in as someone else). Sign-in and invitation acceptance are also rate-limited per client address
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
@@ -46,6 +49,8 @@ __all__ = [
 
 SESSION_COOKIE: Final = "mb_session"
 CSRF_HEADER: Final = "x-csrf-token"
+CSRF_FIELD: Final = "csrf_token"
+_FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -69,19 +74,19 @@ class Access:
     any_origin: bool = False
 
 
-def public(*, any_origin: bool = False) -> dict[str, Any]:
+def public(*, any_origin: bool = False, page: bool = False) -> dict[str, Any]:
     """Open to anyone (published documents, health, sign-in); ``any_origin``: see :class:`Access`."""
-    return {"access": Access(public=True, any_origin=any_origin)}
+    return {"access": Access(public=True, any_origin=any_origin), "page": page}
 
 
-def signed_in(scope: str | None = None) -> dict[str, Any]:
+def signed_in(scope: str | None = None, *, page: bool = False) -> dict[str, Any]:
     """Any signed-in person, acting on their own things."""
-    return {"access": Access(scope=scope)}
+    return {"access": Access(scope=scope), "page": page}
 
 
-def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
+def org_roles(*roles: str, scope: str | None = None, page: bool = False) -> dict[str, Any]:
     """One of ``roles`` in the organisation of the ``{slug}`` path parameter."""
-    return {"access": Access(roles=frozenset(roles), scope=scope)}
+    return {"access": Access(roles=frozenset(roles), scope=scope), "page": page}
 
 
 class _SettingsRateLimit(RateLimitMiddleware):
@@ -152,10 +157,26 @@ async def _authenticate(
             raise AuthenticationRequiredError("the session has ended: sign in again")
         principal, web_session = found
         if connection.scope.get("method", "GET") not in _SAFE_METHODS:
-            sent = connection.headers.get(CSRF_HEADER, "")
+            sent = await _sent_csrf_token(connection)
             if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
-                raise ForbiddenError(f"send the session's CSRF token in the {CSRF_HEADER} header")
+                raise ForbiddenError(
+                    f"send the session's CSRF token in the {CSRF_HEADER} header (or a form's {CSRF_FIELD} field)"
+                )
         return principal
+
+
+async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The header, else the field of a submitted form (litestar keeps the parsed form in the scope, so the
+    handler reads the same body again)."""
+    header = connection.headers.get(CSRF_HEADER)
+    if header is not None:
+        return header
+    content_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in _FORM_TYPES:
+        return ""
+    form = await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -9,7 +9,7 @@ and ``code``; validation problems add ``errors``, one entry per field at fault.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from litestar.status_codes import (
 from litestar.types import ExceptionHandlersMap
 
 from issuer.errors import IssuerError, WalletProtocolError
+from issuer.web.pages.errors import error_page
 from keys.errors import KeysError
 
 __all__ = ["PROBLEM_JSON", "STATUS_BY_CODE", "exception_handlers", "problem"]
@@ -178,13 +179,33 @@ def _internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     )
 
 
+def _is_page(request: Request[Any, Any, Any]) -> bool:
+    """A route that renders pages, or (no route matched) a browser asking for HTML."""
+    try:
+        return bool(request.route_handler.opt.get("page"))
+    except (KeyError, AttributeError):  # no route matched: litestar has no handler for the request
+        return "text/html" in request.headers.get("accept", "")
+
+
+def _for_pages(handler: Callable[[Request[Any, Any, Any], Any], Response[dict[str, Any]]]) -> Any:
+    """The same mapping, shown as an HTML page (or a sign-in redirect) to a person using the pages."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response = handler(request, exc)
+        if not _is_page(request):
+            return response
+        return error_page(request, response.status_code or 500, response.content, response.headers)
+
+    return handle
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     """The handlers to give ``Litestar(exception_handlers=...)``."""
     return {
-        WalletProtocolError: _wallet_protocol_error,
-        IssuerError: _issuer_error,
-        KeysError: _keys_error,
-        ValidationException: _validation_error,
-        HTTPException: _http_error,
-        Exception: _internal_error,
+        WalletProtocolError: _wallet_protocol_error,  # wallets only: never a page
+        IssuerError: _for_pages(_issuer_error),
+        KeysError: _for_pages(_keys_error),
+        ValidationException: _for_pages(_validation_error),
+        HTTPException: _for_pages(_http_error),
+        Exception: _for_pages(_internal_error),
     }
