@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
         login_rate_per_minute: sign-ins, and invitation links accepted, per client IP address and
             minute (``ISSUER_LOGIN_RATE_PER_MINUTE``); more get 429.
+        verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
+        verifier_network: whether the service's verifier may fetch other issuers' DID documents and
+            status lists over HTTPS (public addresses only); off: only this service's own badges verify.
+        credit_rules: which rules file in ``<defs_dir>/credit_rules/`` an organisation's registrar
+            applies, by organisation slug (``{"riverbend-cc": "riverbend-community-college"}``, JSON in
+            ``ISSUER_CREDIT_RULES``); an organisation not listed uses ``<slug>.yaml`` if there is one.
+        wallet_offer_minutes: how long a wallet offer (QR code, links) stays usable
+            (``ISSUER_WALLET_OFFER_MINUTES``, default 10).
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -55,6 +63,10 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = None
     cookie_secure: bool = True
     login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    verifier_network: bool = True
+    credit_rules: dict[str, str] = Field(default_factory=dict)
+    wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

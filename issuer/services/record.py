@@ -11,7 +11,7 @@ only when every membership of the learner is in that organisation: a credential 
 staff could know must not give power over the rest of the account.
 
 Deletion removes the person (memberships, sessions, tokens, grants, guardianships, submissions and
-reviews of them cascade), the evidence files, the invitations addressed to their e-mail, their
+reviews of them cascade), their badge share links and the log of their openings, the evidence files, the invitations addressed to their e-mail, their
 e-mail in bulk award jobs, and the recipient and private status reason on their credentials;
 the signed credential texts and their status bits stay, so the badges in the learner's hands keep
 verifying (the issue's "right to be forgotten" without breaking what was handed out).
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from xml.sax.saxutils import escape
 
 from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from issuer.db.models import (
     BadgeVersion,
@@ -38,7 +38,9 @@ from issuer.db.models import (
     Membership,
     Organisation,
     Person,
+    ShareLink,
     Submission,
+    WalletOfferRow,
 )
 from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
 from issuer.roles import STAFF_ROLES
@@ -62,6 +64,7 @@ __all__ = [
     "Download",
     "RecordAccess",
     "RecordEntry",
+    "credential_document",
     "delete_learner",
     "download",
     "read_record",
@@ -259,8 +262,8 @@ async def read_record(
     return entries
 
 
-def _attester_name(credential: Credential) -> str | None:
-    """The attester as the signed credential names them (``credentialSubject.source``): it outlives their account."""
+def credential_document(credential: Credential) -> dict[str, Any]:
+    """The signed credential as a dict (JSON-LD, else the VC-JWT's payload); {} if neither can be read."""
     try:
         if credential.ldp:
             document: Any = json.loads(credential.ldp)
@@ -268,10 +271,16 @@ def _attester_name(credential: Credential) -> str | None:
             payload = credential.jwt.split(".")[1]
             document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         else:
-            return None
-        source = document.get("credentialSubject", {}).get("source")
-    except (ValueError, IndexError, AttributeError):
-        return None  # our own stored text: only a hand-edited row would get here
+            return {}
+    except (ValueError, IndexError):
+        return {}  # our own stored text: only a hand-edited row would get here
+    return document if isinstance(document, dict) else {}
+
+
+def _attester_name(credential: Credential) -> str | None:
+    """The attester as the signed credential names them (``credentialSubject.source``): it outlives their account."""
+    subject = credential_document(credential).get("credentialSubject")
+    source = subject.get("source") if isinstance(subject, dict) else None
     name = source.get("name") if isinstance(source, dict) else None
     return name if isinstance(name, str) else None
 
@@ -378,6 +387,15 @@ async def delete_learner(
     )
     for key in keys:
         await asyncio.to_thread(services.evidence.delete, key)
+    # Their wallet offers and deliveries (a delivery names their wallet's DID) go; the wallet copies
+    # already handed out keep verifying, under the original's status entry.
+    await session.execute(
+        delete(WalletOfferRow).where(
+            col(WalletOfferRow.credential_id).in_(
+                select(Credential.id).where(Credential.recipient_id == learner.id)
+            )
+        )
+    )
     # recipient_id would be cleared by ON DELETE SET NULL; recipient (their e-mail or DID) and the
     # staff's note on why a badge was revoked are ours to clear.
     await session.execute(
@@ -385,6 +403,8 @@ async def delete_learner(
         .where(Credential.recipient_id == learner.id)  # type: ignore[arg-type]
         .values(recipient=None, recipient_id=None, status_reason=None)
     )
+    # Their share links (and the log of openings, by cascade) go too: the links must stop working.
+    await session.execute(delete(ShareLink).where(ShareLink.person_id == learner.id))  # type: ignore[arg-type]
     # Invitations they accepted cascade with the person; pending ones still hold their e-mail.
     await session.execute(delete(Invitation).where(Invitation.email == learner.email))  # type: ignore[arg-type]
     await forget_learner_in_jobs(session, learner.email)

@@ -22,13 +22,18 @@ from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
 from issuer.web.api.endorsements import EndorsementController
+from issuer.web.api.exchanges import exchange
 from issuer.web.api.learners import LearnerController, MyRecordController
+from issuer.web.api.oid4vci import OID4VCI_HANDLERS
 from issuer.web.api.session import SessionController
 from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
 from issuer.web.api.transcripts import TranscriptController
+from issuer.web.api.wallet_offers import MyWalletOfferController, OrgWalletOfferController
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
+from issuer.web.pages import PAGE_HANDLERS
+from issuer.web.pages.security import security_headers
 from issuer.web.public import PublicController
 from issuer.web.status import StatusListController
 
@@ -69,6 +74,11 @@ ROUTE_HANDLERS: list[Any] = [
     TranscriptController,
     EndorsementController,
     AuditController,
+    MyWalletOfferController,
+    OrgWalletOfferController,
+    *OID4VCI_HANDLERS,
+    exchange,
+    *PAGE_HANDLERS,
 ]
 
 
@@ -97,6 +107,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         on_startup=[start],
         on_shutdown=[stop],
         guards=[authorize],
+        after_request=security_headers(hsts=settings.cookie_secure),
         dependencies=dependencies(),
         state=State(
             {"settings": settings, "services": services, "sessions": services.sessions, "ready": False}

@@ -4,21 +4,24 @@ Every route handler declares its access rule in ``opt={"access": ...}`` with :fu
 :func:`signed_in` or :func:`org_roles`; a route without one is refused (fail closed), and
 ``tests/integration/issuer/test_authorization.py`` checks that every route has one.
 
-A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
-``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``. Public routes
+A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token on unsafe
+methods: in the ``X-CSRF-Token`` header (API calls) or, for an HTML form, in its ``csrf_token`` field; a
+script sends ``Authorization: Bearer mbt_…``. Routes that render pages say so (``page=True``): their
+errors become HTML pages and a missing sign-in a redirect to the sign-in page. Public routes
 with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
 browser's ``Origin`` header must be the service's own there (login CSRF: another site signing a visitor
-in as someone else). Sign-in and invitation acceptance are also rate-limited per client address
-(:func:`sign_in_rate_limit`).
+in as someone else). Sign-in, invitation acceptance and the public verifier are also rate-limited per
+client address (:func:`rate_limit`).
 """
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
@@ -40,12 +43,15 @@ __all__ = [
     "org_roles",
     "origin_of",
     "public",
+    "rate_limit",
     "sign_in_rate_limit",
     "signed_in",
 ]
 
 SESSION_COOKIE: Final = "mb_session"
 CSRF_HEADER: Final = "x-csrf-token"
+CSRF_FIELD: Final = "csrf_token"
+_FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -58,26 +64,36 @@ class Access:
         roles: with ``org``: the roles (any of them) needed in the organisation named by the ``slug``
             path parameter; None: any signed-in person (the handler limits them to their own data).
         scope: the API token scope the route needs (sessions have every scope).
+        any_origin: a public route that takes unsafe requests from any site (wallet protocol endpoints:
+            they use no cookie, so there is no sign-in to forge, and browser-based wallets send their
+            own ``Origin``).
     """
 
     public: bool = False
     roles: frozenset[str] | None = None
     scope: str | None = None
+    any_origin: bool = False
 
 
-def public() -> dict[str, Any]:
-    """Open to anyone (published documents, health, sign-in)."""
-    return {"access": Access(public=True)}
+def public(*, any_origin: bool = False, page: bool = False) -> dict[str, Any]:
+    """Open to anyone (published documents, health, sign-in); ``any_origin``: see :class:`Access`."""
+    return {"access": Access(public=True, any_origin=any_origin), "page": page}
 
 
-def signed_in(scope: str | None = None) -> dict[str, Any]:
+def signed_in(scope: str | None = None, *, page: bool = False) -> dict[str, Any]:
     """Any signed-in person, acting on their own things."""
-    return {"access": Access(scope=scope)}
+    return {"access": Access(scope=scope), "page": page}
 
 
-def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
+def org_roles(*roles: str, scope: str | None = None, page: bool = False) -> dict[str, Any]:
     """One of ``roles`` in the organisation of the ``{slug}`` path parameter."""
-    return {"access": Access(roles=frozenset(roles), scope=scope)}
+    return {"access": Access(roles=frozenset(roles), scope=scope), "page": page}
+
+
+@dataclass
+class _SettingsRateLimitConfig(RateLimitConfig):
+    #: The :class:`~issuer.settings.Settings` field holding the requests allowed per minute.
+    setting: str = field(default="login_rate_per_minute")
 
 
 class _SettingsRateLimit(RateLimitMiddleware):
@@ -85,22 +101,29 @@ class _SettingsRateLimit(RateLimitMiddleware):
     handlers (and their middleware) are declared before any :class:`~issuer.settings.Settings` exists."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.max_requests = scope["litestar_app"].state.settings.login_rate_per_minute
+        setting = self.config.setting if isinstance(self.config, _SettingsRateLimitConfig) else ""
+        self.max_requests = int(getattr(scope["litestar_app"].state.settings, setting))
         await super().__call__(scope, receive, send)
 
 
-def sign_in_rate_limit(store: str) -> DefineMiddleware:
-    """Handler middleware: ``settings.login_rate_per_minute`` requests per client IP a minute, then 429.
+def rate_limit(store: str, setting: str) -> DefineMiddleware:
+    """Handler middleware: ``settings.<setting>`` requests per client IP a minute, then 429.
 
     Each ``store`` (a name in the app's stores) counts separately. The client address is the one the
     ASGI server reports: behind a proxy, run the server with its proxy-headers option.
     """
-    config = RateLimitConfig(
+    config = _SettingsRateLimitConfig(
         rate_limit=("minute", 10),  # replaced by the settings' value per request
         store=store,
         middleware_class=_SettingsRateLimit,
+        setting=setting,
     )
     return config.middleware
+
+
+def sign_in_rate_limit(store: str) -> DefineMiddleware:
+    """:func:`rate_limit` by ``settings.login_rate_per_minute`` (sign-ins, invitation links)."""
+    return rate_limit(store, "login_rate_per_minute")
 
 
 def origin_of(url: str) -> str:
@@ -148,10 +171,26 @@ async def _authenticate(
             raise AuthenticationRequiredError("the session has ended: sign in again")
         principal, web_session = found
         if connection.scope.get("method", "GET") not in _SAFE_METHODS:
-            sent = connection.headers.get(CSRF_HEADER, "")
+            sent = await _sent_csrf_token(connection)
             if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
-                raise ForbiddenError(f"send the session's CSRF token in the {CSRF_HEADER} header")
+                raise ForbiddenError(
+                    f"send the session's CSRF token in the {CSRF_HEADER} header (or a form's {CSRF_FIELD} field)"
+                )
         return principal
+
+
+async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The header, else the field of a submitted form (litestar keeps the parsed form in the scope, so the
+    handler reads the same body again)."""
+    header = connection.headers.get(CSRF_HEADER)
+    if header is not None:
+        return header
+    content_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in _FORM_TYPES:
+        return ""
+    form = await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -170,7 +209,8 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
         raise ForbiddenError("this endpoint declares no access rule")
     services: Services = connection.app.state.services
     if access.public:
-        _check_origin(connection, services)
+        if not access.any_origin:
+            _check_origin(connection, services)
         return
     principal = await _authenticate(connection, services)
     if principal is None:

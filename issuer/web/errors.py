@@ -9,7 +9,7 @@ and ``code``; validation problems add ``errors``, one entry per field at fault.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -22,7 +22,8 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from issuer.errors import IssuerError
+from issuer.errors import IssuerError, WalletProtocolError
+from issuer.web.pages.errors import error_page
 from keys.errors import KeysError
 
 __all__ = ["PROBLEM_JSON", "STATUS_BY_CODE", "exception_handlers", "problem"]
@@ -49,6 +50,9 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "UPLOAD_TOO_LARGE": 413,
     "INVALID_CSV": 422,
     "INVITATION_INVALID": 410,
+    "SHARE_LINK_GONE": 410,
+    "WALLET_OFFER_INVALID": 410,
+    "INVALID_PRESENTATION": 422,
 }
 """HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
 
@@ -87,6 +91,28 @@ def _issuer_error(_: Request[Any, Any, Any], exc: IssuerError) -> Response[dict[
         title=exc.code.replace("_", " ").capitalize(),
         detail=exc.detail,
         extra={"errors": [{"message": line} for line in problems]} if problems else None,
+    )
+
+
+# RFC 6749 §5.2 and RFC 6750 §3.1: a bad token is 401 (with WWW-Authenticate), everything else 400.
+_OAUTH_STATUS: Final[Mapping[str, int]] = {
+    "invalid_token": 401,
+    "invalid_client": 401,
+    "insufficient_scope": 403,
+}
+
+
+def _wallet_protocol_error(_: Request[Any, Any, Any], exc: WalletProtocolError) -> Response[dict[str, Any]]:
+    # Wallets read OAuth's error JSON here, not problem+json (OpenID4VCI 1.0 §6.3, §8.3.1.2).
+    status = _OAUTH_STATUS.get(exc.error, 400)
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+    return Response(
+        {"error": exc.error, "error_description": exc.detail},
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
     )
 
 
@@ -154,12 +180,33 @@ def _internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     )
 
 
+def _is_page(request: Request[Any, Any, Any]) -> bool:
+    """A route that renders pages, or (no route matched) a browser asking for HTML."""
+    try:
+        return bool(request.route_handler.opt.get("page"))
+    except (KeyError, AttributeError):  # no route matched: litestar has no handler for the request
+        return "text/html" in request.headers.get("accept", "")
+
+
+def _for_pages(handler: Callable[[Request[Any, Any, Any], Any], Response[dict[str, Any]]]) -> Any:
+    """The same mapping, shown as an HTML page (or a sign-in redirect) to a person using the pages."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response = handler(request, exc)
+        if not _is_page(request):
+            return response
+        return error_page(request, response.status_code or 500, response.content, response.headers)
+
+    return handle
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     """The handlers to give ``Litestar(exception_handlers=...)``."""
     return {
-        IssuerError: _issuer_error,
-        KeysError: _keys_error,
-        ValidationException: _validation_error,
-        HTTPException: _http_error,
-        Exception: _internal_error,
+        WalletProtocolError: _wallet_protocol_error,  # wallets only: never a page
+        IssuerError: _for_pages(_issuer_error),
+        KeysError: _for_pages(_keys_error),
+        ValidationException: _for_pages(_validation_error),
+        HTTPException: _for_pages(_http_error),
+        Exception: _for_pages(_internal_error),
     }

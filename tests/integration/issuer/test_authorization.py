@@ -61,6 +61,14 @@ class Cell:
     multipart: bool = False
     denied_codes: frozenset[int] = HIDDEN_OR_DENIED
     extra: dict[str, Any] = field(default_factory=dict)
+    form: dict[str, str] | None = None  # a page's form (the session's CSRF token is added)
+
+
+def _page(method: str, template: str, path: str, allowed: frozenset[str | None], **kwargs: Any) -> Cell:
+    """A page route: a GET refused to a visitor is a redirect to the sign-in page; a form carries the
+    session's CSRF token in its field, as a browser sends it."""
+    form = kwargs.pop("form", {}) if method == "POST" else None
+    return Cell(method, template, path, allowed, form=form, **kwargs)
 
 
 def _cells() -> list[Cell]:
@@ -69,6 +77,125 @@ def _cells() -> list[Cell]:
     cred = f"{org}/credentials/{{credential_id:str}}"
     return [
         Cell("GET", "/healthz", "/healthz", ANYONE),
+        # The pages (HTML):
+        _page("GET", "/", "/", ANYONE),
+        Cell("GET", "/static/{file_path:path}", "/static/site.css", ANYONE),
+        Cell("HEAD", "/static/{file_path:path}", "/static/site.css", ANYONE),
+        _page("GET", "/sign-in", "/sign-in", ANYONE),
+        _page(
+            "POST",
+            "/sign-in",
+            "/sign-in",
+            ANYONE,
+            form={"email": "nobody@example.org", "password": "x"},
+            denied_codes=frozenset({403}),  # a wrong password is the form again with 401
+        ),
+        _page("GET", "/account", "/account", SIGNED_IN),
+        _page("POST", "/account/password", "/account/password", SIGNED_IN, form={"current": "wrong"}),
+        _page("GET", "/verify", "/verify", ANYONE),
+        _page("POST", "/verify", "/verify", ANYONE, form={}, denied_codes=frozenset({403})),
+        _page("GET", "/orgs/{slug:str}/registrar", "/orgs/riverbend-cc/registrar", frozenset({"registrar"})),
+        _page("POST", "/orgs/{slug:str}/registrar", "/orgs/riverbend-cc/registrar", frozenset({"registrar"})),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/registrar/decision.csv",
+            "/orgs/riverbend-cc/registrar/decision.csv",
+            frozenset({"registrar"}),
+        ),
+        _page("GET", "/orgs/{slug:str}/admin", "/orgs/lincoln-hs/admin", frozenset({"admin"})),
+        _page(
+            "POST", "/orgs/{slug:str}/admin/members", "/orgs/lincoln-hs/admin/members", frozenset({"admin"})
+        ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/admin/members/{membership_id:uuid}/remove",
+            "/orgs/lincoln-hs/admin/members/{random}/remove",
+            frozenset({"admin"}),
+            denied_codes=AUTH_DENIED,
+        ),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/admin/invitations",
+            "/orgs/lincoln-hs/admin/invitations",
+            frozenset({"admin"}),
+        ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/admin/invitations",
+            "/orgs/lincoln-hs/admin/invitations",
+            frozenset({"admin"}),
+        ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/admin/invitations/{invitation_id:uuid}/withdraw",
+            "/orgs/lincoln-hs/admin/invitations/{random}/withdraw",
+            frozenset({"admin"}),
+            denied_codes=AUTH_DENIED,
+        ),
+        _page("GET", "/orgs/{slug:str}/admin/badges", "/orgs/lincoln-hs/admin/badges", frozenset({"admin"})),
+        _page("GET", "/orgs/{slug:str}/admin/keys", "/orgs/lincoln-hs/admin/keys", frozenset({"admin"})),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/admin/keys/rotate",
+            "/orgs/lincoln-hs/admin/keys/rotate",
+            frozenset({"admin"}),
+        ),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/admin/status-lists",
+            "/orgs/lincoln-hs/admin/status-lists",
+            frozenset({"admin"}),
+        ),
+        _page("GET", "/orgs/{slug:str}/admin/audit", "/orgs/lincoln-hs/admin/audit", frozenset({"admin"})),
+        # The learner's pages: their own badges and submissions only (anyone else's is "not found").
+        _page("GET", "/me/badges", "/me/badges", SIGNED_IN),
+        _page("GET", "/me/badges/{credential_id:str}", "/me/badges/{credential}", frozenset({"student"})),
+        _page(
+            "GET",
+            "/me/badges/{credential_id:str}/files/{file_format:str}",
+            "/me/badges/{credential}/files/json",
+            frozenset({"student"}),
+        ),
+        _page(
+            "POST",
+            "/me/badges/{credential_id:str}/share",
+            "/me/badges/{credential}/share",
+            frozenset({"student"}),
+            form={"audience": ""},
+        ),
+        _page(
+            "POST",
+            "/me/share-links/{link_id:uuid}/withdraw",
+            "/me/share-links/{random}/withdraw",
+            SIGNED_IN,
+            denied_codes=AUTH_DENIED,
+        ),
+        _page("GET", "/me/submit", "/me/submit", SIGNED_IN),
+        _page("POST", "/me/submit", "/me/submit", SIGNED_IN, form={"badge": ""}),
+        _page("GET", "/me/submissions", "/me/submissions", SIGNED_IN),
+        _page(
+            "GET",
+            "/me/submissions/{submission_id:uuid}",
+            "/me/submissions/{submission}",
+            frozenset({"student"}),
+        ),
+        _page(
+            "POST",
+            "/me/submissions/{submission_id:uuid}/resubmit",
+            "/me/submissions/{submission}/resubmit",
+            frozenset({"student"}),
+            form={"narrative": ""},  # not returned: the form again with the reason (422)
+        ),
+        # A share link's public page, file and QR code: anyone holding a link (an unknown one is 404).
+        _page("GET", "/s/{token:str}", "/s/mbs_unknown", ANYONE, denied_codes=AUTH_DENIED),
+        Cell(
+            "GET",
+            "/s/{token:str}/credential.json",
+            "/s/mbs_unknown/credential.json",
+            ANYONE,
+            denied_codes=AUTH_DENIED,
+        ),
+        Cell("GET", "/s/{token:str}/qr.png", "/s/mbs_unknown/qr.png", ANYONE, denied_codes=AUTH_DENIED),
         Cell("GET", "/orgs/{slug:str}/did.json", "/orgs/lincoln-hs/did.json", ANYONE),
         Cell("GET", "/orgs/{slug:str}/jwks.json", "/orgs/lincoln-hs/jwks.json", ANYONE),
         Cell("GET", "/orgs/{slug:str}/profile", "/orgs/lincoln-hs/profile", ANYONE),
@@ -268,7 +395,67 @@ def _cells() -> list[Cell]:
             frozenset({"admin"}),
             denied_codes=AUTH_DENIED,
         ),
-        # Last: signing out ends each person's session.
+        # Wallet pickup: a learner offers their own badge (others: not found), staff any of the school's
+        # (a body of the wrong shape stops staff at validation); the wallet protocol endpoints are public,
+        # their secrets being the credentials (an unknown offer is 410; the credential endpoint's 401 is
+        # OAuth's invalid_token, not the service's sign-in, so only 403 counts as a refusal there).
+        Cell(
+            "POST",
+            "/api/me/credentials/{credential_id:str}/wallet-offers",
+            "/api/me/credentials/{credential}/wallet-offers",
+            frozenset({"student"}),
+            json={},
+        ),
+        Cell(
+            "POST",
+            f"{cred}/wallet-offers",
+            "/api/orgs/lincoln-hs/credentials/{credential}/wallet-offers",
+            STAFF,
+            json={"txCode": "not a boolean"},
+        ),
+        Cell(
+            "GET",
+            "/.well-known/openid-credential-issuer/orgs/{slug:str}",
+            "/.well-known/openid-credential-issuer/orgs/lincoln-hs",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/orgs/{slug:str}/.well-known/openid-credential-issuer",
+            "/orgs/lincoln-hs/.well-known/openid-credential-issuer",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/.well-known/oauth-authorization-server/orgs/{slug:str}",
+            "/.well-known/oauth-authorization-server/orgs/lincoln-hs",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/orgs/{slug:str}/oid4vci/offers/{offer_token:str}",
+            "/orgs/lincoln-hs/oid4vci/offers/{random}",
+            ANYONE,
+        ),
+        Cell("POST", "/orgs/{slug:str}/oid4vci/token", "/orgs/lincoln-hs/oid4vci/token", ANYONE),
+        Cell("POST", "/orgs/{slug:str}/oid4vci/nonce", "/orgs/lincoln-hs/oid4vci/nonce", ANYONE),
+        Cell(
+            "POST",
+            "/orgs/{slug:str}/oid4vci/credential",
+            "/orgs/lincoln-hs/oid4vci/credential",
+            ANYONE,
+            json={},
+            denied_codes=frozenset({403}),
+        ),
+        Cell(
+            "POST",
+            "/orgs/{slug:str}/exchanges/{exchange_token:str}",
+            "/orgs/lincoln-hs/exchanges/{random}",
+            ANYONE,
+            json={},
+        ),
+        # Last: signing out ends each person's session (the API's sign-out is public: it only clears).
+        _page("POST", "/sign-out", "/sign-out", SIGNED_IN),
         Cell("DELETE", "/api/session", "/api/session", ANYONE),
     ]
 
@@ -343,13 +530,19 @@ async def test_authorization_matrix(world: World) -> None:
     for cell in _cells():
         path = cell.path.format(random=uuid.uuid4(), **objects)
         for who in sorted(ANYONE, key=lambda name: name or ""):
-            kwargs: dict[str, Any] = {"headers": world.headers(who)}
+            kwargs: dict[str, Any] = {"headers": world.headers(who), "follow_redirects": False}
             if cell.json is not None:
                 kwargs["json"] = cell.json
             if cell.multipart:
                 kwargs["files"] = {"files": ("note.txt", b"matrix", "text/plain")}
+            if cell.form is not None:
+                headers = dict(kwargs["headers"])
+                csrf = headers.pop("X-CSRF-Token", "")
+                kwargs["headers"] = headers
+                kwargs["data"] = {**cell.form, "csrf_token": csrf}
             response = await world.client.request(cell.method, path, **kwargs)
-            allowed = response.status_code not in cell.denied_codes
+            to_sign_in = response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+            allowed = response.status_code not in cell.denied_codes and not to_sign_in
             if response.status_code >= 500 or allowed != (who in cell.allowed):
                 wrong.append(
                     f"{cell.method} {cell.template} as {who or 'anonymous'}: {response.status_code} {response.text[:600]}"
