@@ -837,11 +837,18 @@ def _other_summary(credential: Mapping[str, Any], fmt: str | None, kind: Kind) -
     profile = issuer if isinstance(issuer, Mapping) else {"id": issuer}
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}
+    name = credential.get("name")
     summary = {
         "id": credential.get("id"),
         "type": "ClrCredential" if kind == "clr" else "EndorsementCredential",
         "format": fmt,
-        "name": credential.get("name"),
+        "name": name,
+        # The badge summary's keys too, so that whatever shows a badge's summary shows this one.
+        "achievement": None,
+        "achievementName": name,
+        "achievementVersion": None,
+        "level": None,
+        "attester": None,
         "issuer": profile.get("id"),
         "issuerName": profile.get("name"),
         "subject": subject.get("id") or ("hashed identifier" if subject.get("identifier") else None),

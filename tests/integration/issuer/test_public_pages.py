@@ -400,3 +400,51 @@ async def test_admin_audit_log_pages_with_older_events(world: World) -> None:
     second = await world.client.get(f"/orgs/lincoln-hs/admin/audit?{query}", headers=world.headers("admin"))
     assert re.findall(r"<code>(event-\d+)</code>", second.text) == [f"event-{n}" for n in range(4, -1, -1)]
     assert "Older events" not in second.text
+
+
+async def test_registrar_counts_the_badges_of_a_clr_transcript(world: World) -> None:
+    world.services.settings.credit_rules = {"riverbend-cc": RIVERBEND}
+    three = await world.issue("student", badge="weld-smaw-3f", level=3)
+    four = await world.issue("student", badge="weld-smaw-4f", level=3)
+    transcript = await world.client.post(
+        "/api/me/clr",
+        json={"badges": [three.id, four.id], "name": "For Riverbend"},
+        headers=world.headers("student"),
+    )
+    assert transcript.status_code == 201, transcript.text
+    files = [("files", ("transcript.json", transcript.content, "application/json"))]
+    page = await _post_form(
+        world, "registrar", "/orgs/riverbend-cc/registrar", {"student": "Ana"}, files=files
+    )
+    assert page.status_code == 200, page.text
+    text = _text(page.text)
+    # Each badge of the transcript counts as if it had been uploaded alone.
+    assert "WLD 110 Fillet Welding, Out of Position" in text
+    assert "Total credits: 4" in text
+
+
+async def test_verifier_page_shows_a_clr_transcript_and_an_endorsement(world: World) -> None:
+    endorsed = await world.client.post(
+        "/api/orgs/riverside-hs/endorsements",
+        json={
+            "issuer": "lincoln-hs",
+            "badge": "weld-smaw-3f",
+            "version": 1,
+            "comment": "Accepted for WLD 101.",
+        },
+        headers=world.headers("other_admin"),
+    )
+    assert endorsed.status_code == 201, endorsed.text
+    badge = await world.issue("student", badge="weld-smaw-3f", level=3)
+    transcript = await world.client.post(
+        "/api/me/clr", json={"badges": [badge.id], "name": "For Riverbend"}, headers=world.headers("student")
+    )
+    assert transcript.status_code == 201, transcript.text
+    for pasted, name in (
+        (transcript.text, "For Riverbend"),
+        (json.dumps(endorsed.json()["credential"]), "Riverside High School endorses"),
+    ):
+        page = await _post_form(world, None, "/verify", {"credential": pasted})
+        assert page.status_code == 200, page.text
+        assert 'id="verdict">Verified<' in page.text
+        assert name in _text(page.text)
