@@ -13,6 +13,9 @@ from litestar.static_files import create_static_files_router
 
 from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
+from issuer.web.pages.awards import AwardPages, CredentialPages
+from issuer.web.pages.invitations import InvitationPages
+from issuer.web.pages.review import ReviewPages
 
 __all__ = ["PAGE_HANDLERS", "STATIC_DIR"]
 
@@ -20,6 +23,10 @@ STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 
 PAGE_HANDLERS: list[Any] = [
     AccountPages,
+    ReviewPages,
+    AwardPages,
+    CredentialPages,
+    InvitationPages,
     create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
