@@ -256,3 +256,31 @@ def test_supervisor_accepts_an_invitation_and_attests_a_granted_submission(
         check_accessibility(supervisor)
     finally:
         supervisor.context.close()
+
+
+def test_bulk_award_progress_works_without_javascript(browser: Browser, service: Service) -> None:
+    # No site.js: the page cannot reload itself, so the teacher follows the Refresh link until the job
+    # is done (bounded by a count of clicks, not by time).
+    page = new_page(browser, service, java_script_enabled=False)
+    try:
+        student = f"nojs.{uuid.uuid4().hex[:8]}@students.lincoln.demo"
+        sign_in(page, "teacher@lincoln.demo")
+        page.goto(f"{ORG}/award/bulk")
+        page.get_by_label("CSV file").set_input_files(
+            {
+                "name": "nojs.csv",
+                "mimeType": "text/csv",
+                "buffer": f"student,badge,level\n{student},math-7rp-proportional,3\n".encode(),
+            }
+        )
+        page.get_by_label("Enrol students named by e-mail who are not students here yet").check()
+        page.get_by_role("button", name="Upload and award").click()
+        for _ in range(500):
+            if page.get_by_text("Finished", exact=True).count():
+                break
+            page.get_by_role("link", name="Refresh").click()
+        assert page.locator("#count-issued").inner_text() == "1"
+        assert page.locator("#count-rejected").inner_text() == "0"
+        assert page.get_by_role("link", name="Download the rejected rows (CSV)").count() == 0
+    finally:
+        page.context.close()

@@ -4,10 +4,12 @@ the issued badges with revoke/suspend/reinstate, and the invitation page."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
 import re
+import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +87,7 @@ async def _submission(world: World, submission_id: str) -> Any:
     from issuer.db.models import Submission
 
     async with world.services.sessions() as session:
-        return await session.get(Submission, __import__("uuid").UUID(submission_id))
+        return await session.get(Submission, uuid.UUID(submission_id))
 
 
 async def _credentials(world: World) -> list[Any]:
@@ -198,7 +200,7 @@ async def test_submission_page_shows_evidence_safely_and_serves_files_as_attachm
     assert shown.status_code == 200
     assert "<strong>Bold</strong>" in shown.text
     assert "<script>alert(1)" not in shown.text
-    assert "href=\"javascript:" not in shown.text
+    assert 'href="javascript:' not in shown.text
     assert '<a href="https://portfolio.example.org/ana" rel="nofollow noopener noreferrer">' in shown.text
     assert "Waiting for review" in _text(shown)
     file_link = re.search(rf'href="({ORG}/submissions/{submission_id}/files/[^"]+)"', shown.text)
@@ -295,7 +297,7 @@ async def test_submission_stale_decision_is_refused_with_a_readable_message(worl
     async with world.services.sessions() as session:
         await session.execute(
             update(Submission)
-            .where(col(Submission.id) == __import__("uuid").UUID(submission_id))
+            .where(col(Submission.id) == uuid.UUID(submission_id))
             .values(updated_at=NOW + timedelta(minutes=5))
         )
         await session.commit()
@@ -369,13 +371,10 @@ async def test_award_direct_issues_and_shows_refusals_on_the_form(world: World) 
 
 async def _finished_job_page(world: World, location: str) -> Response:
     # Polls the progress page to the job's end; bounded by a count of polls, not by time.
-    import asyncio
-
     for _ in range(2000):
         shown = await _get(world, "teacher", location)
         if "data-reload-seconds" not in shown.text:
             return shown
-        assert 'href="' + location + '">Refresh</a>' in shown.text  # works without JavaScript
         await asyncio.sleep(0.02)
     raise AssertionError(f"job {location} did not finish")
 
@@ -498,7 +497,7 @@ async def test_credentials_teacher_suspends_and_reinstates(world: World) -> None
     assert reinstated.status_code == 303
     assert (await _credentials(world))[0].state == "active"
     assert (await world.verdict(credential.ldp)) == "valid"
-    unknown = await _get(world, "teacher", f"{ORG}/credentials/{__import__('uuid').uuid4()}/suspend")
+    unknown = await _get(world, "teacher", f"{ORG}/credentials/{uuid.uuid4()}/suspend")
     assert unknown.status_code == 404
 
 
@@ -600,3 +599,17 @@ async def test_invitation_page_keeps_an_existing_account_as_it_is_and_refuses_ba
         "/invitations/mbi_unknown/accept", data={"name": "X"}, follow_redirects=False
     )
     assert refused.status_code == 410
+
+
+async def test_award_job_page_while_running_reloads_itself_and_offers_a_refresh_link(world: World) -> None:
+    # A job stored but not started yet (as right after the upload) shows its progress, asks the browser
+    # to reload (site.js), and has a plain Refresh link for a browser without JavaScript.
+    job_id = await world.create_job("student,badge,level\nana@students.example.edu,weld-smaw-3f,3\n")
+    shown = await _get(world, "teacher", f"{ORG}/award/jobs/{job_id}")
+    assert shown.status_code == 200
+    assert 'data-reload-seconds="2"' in shown.text
+    assert f'<a href="{ORG}/award/jobs/{job_id}">Refresh</a>' in shown.text
+    assert "Waiting to start : 0 of 1 rows dealt with (0%)." in _text(shown)
+    assert "Rejected rows" not in _text(shown)
+    assert (await _get(world, "other_teacher", f"{ORG}/award/jobs/{job_id}")).status_code == 403
+    assert (await _get(world, "teacher", f"{ORG}/award/jobs/{uuid.uuid4()}")).status_code == 404
