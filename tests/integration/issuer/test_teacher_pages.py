@@ -613,3 +613,16 @@ async def test_award_job_page_while_running_reloads_itself_and_offers_a_refresh_
     assert "Rejected rows" not in _text(shown)
     assert (await _get(world, "other_teacher", f"{ORG}/award/jobs/{job_id}")).status_code == 403
     assert (await _get(world, "teacher", f"{ORG}/award/jobs/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_invitation_page_accepting_is_rate_limited_with_the_api_counter(world: World) -> None:
+    limit = world.services.settings.login_rate_per_minute
+    for _ in range(limit):
+        answer = await world.client.post("/invitations/mbi_guess/accept", data={"name": "X"})
+        assert answer.status_code == 410
+    page_limited = await world.client.post("/invitations/mbi_guess/accept", data={"name": "X"})
+    assert page_limited.status_code == 429
+    assert "Too many attempts" in _text(page_limited)
+    # One counter for the page and the API: guessing links through the other door gains nothing.
+    api_limited = await world.client.post("/api/invitations/mbi_guess/accept")
+    assert api_limited.status_code == 429
