@@ -440,6 +440,7 @@ async def test_credentials_search_and_revoke_after_confirmation(world: World) ->
     ana = await world.issue("student", badge="weld-smaw-3f")
     ben = await world.issue("student2", badge="math-7rp-proportional")
     ana_key = ana.id.removeprefix("urn:uuid:")
+    assert ana.ldp is not None
 
     listed = await _get(world, "teacher", f"{ORG}/credentials")
     assert listed.status_code == 200
@@ -487,6 +488,7 @@ async def test_credentials_search_and_revoke_after_confirmation(world: World) ->
 async def test_credentials_teacher_suspends_and_reinstates(world: World) -> None:
     credential = await world.issue("student")
     key = credential.id.removeprefix("urn:uuid:")
+    assert credential.ldp is not None
     suspended = await _post(world, "teacher", f"{ORG}/credentials/{key}/suspend", {"reason": "Under review"})
     assert suspended.status_code == 303
     assert (await _credentials(world))[0].state == "suspended"
