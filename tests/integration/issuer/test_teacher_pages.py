@@ -628,3 +628,26 @@ async def test_invitation_page_accepting_is_rate_limited_with_the_api_counter(wo
     # One counter for the page and the API: guessing links through the other door gains nothing.
     api_limited = await world.client.post("/api/invitations/mbi_guess/accept")
     assert api_limited.status_code == 429
+
+
+async def test_staff_pages_speak_spanish_when_asked(world: World) -> None:
+    submission_id = await _submit(world)
+    queue = await _get(world, "teacher", f"{ORG}/queue?lang=es")
+    assert "Cola de revisión" in _text(queue)
+    assert "En espera de revisión" in _text(queue)
+    shown = await world.client.get(
+        f"{ORG}/submissions/{submission_id}",
+        headers={**_cookie(world, "teacher"), "Accept-Language": "es"},
+    )
+    assert "Aprobar y emitir la insignia" in _text(shown)
+    no_comment = await world.client.post(
+        f"{ORG}/submissions/{submission_id}/review",
+        data={
+            "decision": "return",
+            "comment": "",
+            "seen": _seen(shown),
+            "csrf_token": world.sessions["teacher"][1],
+        },
+        headers={**_cookie(world, "teacher"), "Accept-Language": "es"},
+    )
+    assert _alerts(no_comment) == ["Explique el motivo en el comentario: el estudiante lo leerá."]
