@@ -78,7 +78,7 @@ def fx_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://localhost:{port}"  # the demo's own base URL (a did:web needs a host name)
     deadline = time.monotonic() + 120
     while True:
         try:

@@ -15,7 +15,10 @@ from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
 from issuer.web.pages.awards import AwardPages, CredentialPages
 from issuer.web.pages.invitations import InvitationPages
+from issuer.web.pages.org_admin import OrgAdminPages
+from issuer.web.pages.registrar import RegistrarPages
 from issuer.web.pages.review import ReviewPages
+from issuer.web.pages.verify import VerifierPages
 
 __all__ = ["PAGE_HANDLERS", "STATIC_DIR"]
 
@@ -27,6 +30,9 @@ PAGE_HANDLERS: list[Any] = [
     AwardPages,
     CredentialPages,
     InvitationPages,
+    VerifierPages,
+    RegistrarPages,
+    OrgAdminPages,
     create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
