@@ -218,6 +218,13 @@ def _cells() -> list[Cell]:
         ),
         _page(
             "POST",
+            "/me/badges/{credential_id:str}/wallet",
+            "/me/badges/{credential}/wallet",
+            frozenset({"student"}),
+            form={},
+        ),
+        _page(
+            "POST",
             "/me/share-links/{link_id:uuid}/withdraw",
             "/me/share-links/{random}/withdraw",
             SIGNED_IN,
