@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
         login_rate_per_minute: sign-ins, and invitation links accepted, per client IP address and
             minute (``ISSUER_LOGIN_RATE_PER_MINUTE``); more get 429.
+        terms_url, privacy_url: the operator's terms of service and privacy policy, named in the Open
+            Badges 3.0 API's service description (``ISSUER_TERMS_URL``, ``ISSUER_PRIVACY_URL``;
+            default: the base URL).
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -55,6 +58,8 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = None
     cookie_secure: bool = True
     login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    terms_url: str = ""
+    privacy_url: str = ""
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

@@ -4,6 +4,10 @@ Every route handler declares its access rule in ``opt={"access": ...}`` with :fu
 :func:`signed_in` or :func:`org_roles`; a route without one is refused (fail closed), and
 ``tests/integration/issuer/test_authorization.py`` checks that every route has one.
 
+The Open Badges 3.0 API's routes (:func:`ob_scope`) take only an OAuth 2.0 access token
+(``Authorization: Bearer mboat_…``, issued by ``/oauth/token`` with the learner's consent), never a
+session cookie or an API token: a backpack acts for one learner, within the scopes granted.
+
 A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
 ``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``. Public routes
 with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
@@ -27,6 +31,7 @@ from issuer.db import Organisation, get_organisation
 from issuer.errors import AuthenticationRequiredError, ForbiddenError
 from issuer.roles import Principal
 from issuer.services.context import Services
+from issuer.services.oauth import resolve_access_token
 from issuer.services.people import resolve_api_token, resolve_session
 
 if TYPE_CHECKING:
@@ -37,6 +42,7 @@ __all__ = [
     "SESSION_COOKIE",
     "Access",
     "authorize",
+    "ob_scope",
     "org_roles",
     "origin_of",
     "public",
@@ -58,11 +64,13 @@ class Access:
         roles: with ``org``: the roles (any of them) needed in the organisation named by the ``slug``
             path parameter; None: any signed-in person (the handler limits them to their own data).
         scope: the API token scope the route needs (sessions have every scope).
+        oauth_scope: an Open Badges 3.0 API route: the OAuth 2.0 scope its access token needs.
     """
 
     public: bool = False
     roles: frozenset[str] | None = None
     scope: str | None = None
+    oauth_scope: str | None = None
 
 
 def public() -> dict[str, Any]:
@@ -73,6 +81,11 @@ def public() -> dict[str, Any]:
 def signed_in(scope: str | None = None) -> dict[str, Any]:
     """Any signed-in person, acting on their own things."""
     return {"access": Access(scope=scope)}
+
+
+def ob_scope(scope: str) -> dict[str, Any]:
+    """An Open Badges 3.0 API route: an OAuth 2.0 access token with ``scope`` (a learner's consent)."""
+    return {"access": Access(oauth_scope=scope)}
 
 
 def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
@@ -154,6 +167,21 @@ async def _authenticate(
         return principal
 
 
+async def _authenticate_oauth(
+    connection: ASGIConnection[Any, Any, Any, Any], services: Services, scope: str
+) -> Principal:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationRequiredError("send an OAuth 2.0 access token: Authorization: Bearer <token>")
+    async with services.sessions() as session:
+        principal = await resolve_access_token(session, token.strip(), now=services.clock())
+    if principal is None:
+        raise AuthenticationRequiredError("the access token is unknown, revoked or expired")
+    if not principal.has_scope(scope):
+        raise ForbiddenError(f"the access token lacks the scope {scope}")
+    return principal
+
+
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The guard of every route: authenticate, then check the route's :class:`Access`.
 
@@ -171,6 +199,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     services: Services = connection.app.state.services
     if access.public:
         _check_origin(connection, services)
+        return
+    if access.oauth_scope is not None:
+        connection.state.principal = await _authenticate_oauth(connection, services, access.oauth_scope)
         return
     principal = await _authenticate(connection, services)
     if principal is None:
