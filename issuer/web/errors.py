@@ -79,7 +79,7 @@ _IMSX_MINOR: Final[Mapping[int, str]] = {
     503: "server_busy",
 }
 # The OB 3.0 API answers a well-formed but wrong request with 400 (its only client-error status).
-_IMSX_STATUS: Final[Mapping[int, int]] = {422: 400, 409: 400, 413: 400, 415: 400}
+_IMSX_STATUS: Final[Mapping[int, int]] = {422: 400, 409: 400}
 
 
 def imsx_status(
