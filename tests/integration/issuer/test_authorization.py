@@ -42,6 +42,7 @@ PEOPLE = (
     "other_student",
 )
 ANYONE = frozenset({None, *PEOPLE})
+NOBODY: frozenset[str | None] = frozenset()
 SIGNED_IN = frozenset(PEOPLE)
 STAFF = frozenset({"admin", "teacher"})
 REVIEWERS = STAFF | {"supervisor"}
@@ -246,6 +247,32 @@ def _cells() -> list[Cell]:
             frozenset({"student"}),
             json={"confirm": "not-her-address@example.org"},
         ),
+        # Badges earned elsewhere, added by the learner (verified first; an empty body changes nothing).
+        Cell("GET", "/api/me/imports", "/api/me/imports", SIGNED_IN),
+        Cell("POST", "/api/me/imports", "/api/me/imports", SIGNED_IN, json={}),
+        Cell(
+            "DELETE",
+            "/api/me/imports/{import_id:uuid}",
+            "/api/me/imports/{random}",
+            SIGNED_IN,
+            denied_codes=AUTH_DENIED,
+        ),
+        # The Open Badges 3.0 API takes OAuth access tokens only: no session or API token gets in.
+        Cell("GET", "/ims/ob/v3p0/discovery", "/ims/ob/v3p0/discovery", ANYONE),
+        Cell("GET", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY),
+        Cell("POST", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY, json={}),
+        Cell("GET", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY),
+        Cell("PUT", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY, json={}),
+        # OAuth: registration and the consent page are open; a consent decision needs the session's
+        # form CSRF token (none here, so nobody passes); the token and revocation endpoints authenticate
+        # clients, not people.
+        Cell("POST", "/oauth/register", "/oauth/register", ANYONE, json={}),
+        Cell("GET", "/oauth/authorize", "/oauth/authorize", ANYONE),
+        Cell("POST", "/oauth/authorize", "/oauth/authorize", NOBODY, json={}, denied_codes=AUTH_DENIED),
+        # A wrong password is 401 for everyone: only a refusal to serve the form (403) would be a denial.
+        Cell("POST", "/oauth/sign-in", "/oauth/sign-in", ANYONE, json={}, denied_codes=frozenset({403})),
+        Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
+        Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
         # Last: signing out ends each person's session.
         Cell("DELETE", "/api/session", "/api/session", ANYONE),
     ]
