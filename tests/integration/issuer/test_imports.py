@@ -35,7 +35,9 @@ async def _stored(world: World, credential_id: str) -> list[str]:
 async def test_import_json_ld_is_verified_stored_verbatim_and_idempotent(world: World) -> None:
     ldp, _ = await badge_from_elsewhere(world)
     student = world.headers("student")
-    added = await world.client.post(IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"})
+    added = await world.client.post(
+        IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"}
+    )
     assert added.status_code == 201, added.text
     view = added.json()
     credential_id = json.loads(ldp)["id"]
@@ -44,7 +46,9 @@ async def test_import_json_ld_is_verified_stored_verbatim_and_idempotent(world: 
     assert view["issuer"]["name"] == "Riverside High School"
     assert view["level"] == 3
     assert await _stored(world, credential_id) == [ldp]  # the exact text
-    again = await world.client.post(IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"})
+    again = await world.client.post(
+        IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"}
+    )
     assert again.status_code == 200
     assert again.json()["id"] == view["id"]
     assert await _stored(world, credential_id) == [ldp]
@@ -100,7 +104,9 @@ async def test_import_refuses_a_tampered_badge_naming_the_check(world: World) ->
 async def test_import_refuses_a_badge_of_someone_else_and_garbage(world: World) -> None:
     ldp, _ = await badge_from_elsewhere(world, "student2")
     student = world.headers("student")
-    refused = await world.client.post(IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"})
+    refused = await world.client.post(
+        IMPORTS, content=ldp, headers={**student, "Content-Type": "application/json"}
+    )
     assert refused.status_code == 422
     assert "RECIPIENT_MISMATCH" in refused.json()["errors"][0]["message"]
     garbage = await world.client.post(
@@ -129,7 +135,9 @@ async def test_import_refuses_a_revoked_badge(world: World) -> None:
         await session.commit()
     assert credential.ldp is not None
     refused = await world.client.post(
-        IMPORTS, content=credential.ldp, headers={**world.headers("student"), "Content-Type": "application/json"}
+        IMPORTS,
+        content=credential.ldp,
+        headers={**world.headers("student"), "Content-Type": "application/json"},
     )
     assert refused.status_code == 422
     assert "REVOKED" in refused.json()["detail"]
@@ -139,7 +147,9 @@ async def test_import_refuses_a_badge_issued_here(world: World) -> None:
     credential = await world.issue("student")
     assert credential.ldp is not None
     refused = await world.client.post(
-        IMPORTS, content=credential.ldp, headers={**world.headers("student"), "Content-Type": "application/json"}
+        IMPORTS,
+        content=credential.ldp,
+        headers={**world.headers("student"), "Content-Type": "application/json"},
     )
     assert (refused.status_code, refused.json()["code"]) == (409, "INVALID_STATE")
 
@@ -204,4 +214,3 @@ async def test_import_verification_fetches_nothing_for_a_forged_badge(world: Wor
             await import_credential(session, world.services, person, json.dumps(forged), now=NOW)
     checks = [line.split(":")[0] for line in refused.value.problems]
     assert checks == ["proof"]  # no status line: the list was never asked for
-
