@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help env test lint typecheck check bench demo tour interop-deps clean
+.PHONY: help env test lint typecheck check bench demo tour interop-deps browser-deps messages clean
 
 help:
 	@echo "make test    run the whole test suite (creates .venv from uv.lock)"
@@ -23,15 +23,31 @@ $(UV):
 env: $(UV)
 	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet
 
-# The JavaScript implementation used by the interop tests (skipped with a reason when npm is missing,
-# a failure under CI=true).
+# The JavaScript implementation used by the interop tests, and axe-core for the browser tests (skipped
+# with a reason when npm is missing, a failure under CI=true).
 interop-deps:
-	@if command -v npm >/dev/null 2>&1; then cd tests/interop && npm ci --silent --no-audit --no-fund; \
-	else echo "npm not found: interop tests will be skipped"; fi
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd tests/interop && npm ci --silent --no-audit --no-fund) && (cd tests/browser && npm ci --silent --no-audit --no-fund); \
+	else echo "npm not found: interop and browser tests will be skipped"; fi
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser of its own).
+# Needs root; without Chromium the browser tests are skipped with a reason (a failure under CI=true).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found (apt-get install chromium as root): browser tests will be skipped"; fi; \
+	fi
+
+# After changing page strings: extract them and merge them into each catalogue, then translate the
+# new entries in issuer/locale/<lang>/LC_MESSAGES/messages.po (a test lists what is missing).
+messages: env
+	$(UV) run --no-sync pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o issuer/locale/messages.pot issuer
+	$(UV) run --no-sync pybabel update -i issuer/locale/messages.pot -d issuer/locale --no-location --omit-header --width 110
 
 # Tests run on every core (pytest-xdist); each test has its own SQLite file or PostgreSQL database.
 PYTEST_WORKERS ?= auto
-test: env interop-deps
+test: env interop-deps browser-deps
 	$(UV) run --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: env

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         terms_url, privacy_url: the operator's terms of service and privacy policy, named in the Open
             Badges 3.0 API's service description (``ISSUER_TERMS_URL``, ``ISSUER_PRIVACY_URL``;
             default: the base URL).
+        verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
+        verifier_network: whether the service's verifier may fetch other issuers' DID documents and
+            status lists over HTTPS (public addresses only); off: only this service's own badges verify.
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
     terms_url: str = ""
     privacy_url: str = ""
+    verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    verifier_network: bool = True
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

@@ -30,6 +30,8 @@ from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueContr
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
+from issuer.web.pages import PAGE_HANDLERS
+from issuer.web.pages.security import security_headers
 from issuer.web.public import PublicController
 from issuer.web.status import StatusListController
 
@@ -71,6 +73,7 @@ ROUTE_HANDLERS: list[Any] = [
     ImportController,
     OAuthController,
     ObApiController,
+    *PAGE_HANDLERS,
 ]
 
 
@@ -99,6 +102,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         on_startup=[start],
         on_shutdown=[stop],
         guards=[authorize],
+        after_request=security_headers(hsts=settings.cookie_secure),
         dependencies=dependencies(),
         state=State(
             {"settings": settings, "services": services, "sessions": services.sessions, "ready": False}

@@ -8,8 +8,10 @@ The Open Badges 3.0 API's routes (:func:`ob_scope`) take only an OAuth 2.0 acces
 (``Authorization: Bearer mboat_…``, issued by ``/oauth/token`` with the learner's consent), never a
 session cookie or an API token: a backpack acts for one learner, within the scopes granted.
 
-A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token in the
-``X-CSRF-Token`` header on unsafe methods; a script sends ``Authorization: Bearer mbt_…``. Public routes
+A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token on unsafe
+methods: in the ``X-CSRF-Token`` header (API calls) or, for an HTML form, in its ``csrf_token`` field; a
+script sends ``Authorization: Bearer mbt_…``. Routes that render pages say so (``page=True``): their
+errors become HTML pages and a missing sign-in a redirect to the sign-in page. Public routes
 with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
 browser's ``Origin`` header must be the service's own there (login CSRF: another site signing a visitor
 in as someone else). Sign-in and invitation acceptance are also rate-limited per client address
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
@@ -52,6 +55,8 @@ __all__ = [
 
 SESSION_COOKIE: Final = "mb_session"
 CSRF_HEADER: Final = "x-csrf-token"
+CSRF_FIELD: Final = "csrf_token"
+_FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -73,14 +78,14 @@ class Access:
     oauth_scope: str | None = None
 
 
-def public() -> dict[str, Any]:
+def public(*, page: bool = False) -> dict[str, Any]:
     """Open to anyone (published documents, health, sign-in)."""
-    return {"access": Access(public=True)}
+    return {"access": Access(public=True), "page": page}
 
 
-def signed_in(scope: str | None = None) -> dict[str, Any]:
+def signed_in(scope: str | None = None, *, page: bool = False) -> dict[str, Any]:
     """Any signed-in person, acting on their own things."""
-    return {"access": Access(scope=scope)}
+    return {"access": Access(scope=scope), "page": page}
 
 
 def ob_scope(scope: str) -> dict[str, Any]:
@@ -88,9 +93,9 @@ def ob_scope(scope: str) -> dict[str, Any]:
     return {"access": Access(oauth_scope=scope)}
 
 
-def org_roles(*roles: str, scope: str | None = None) -> dict[str, Any]:
+def org_roles(*roles: str, scope: str | None = None, page: bool = False) -> dict[str, Any]:
     """One of ``roles`` in the organisation of the ``{slug}`` path parameter."""
-    return {"access": Access(roles=frozenset(roles), scope=scope)}
+    return {"access": Access(roles=frozenset(roles), scope=scope), "page": page}
 
 
 class _SettingsRateLimit(RateLimitMiddleware):
@@ -161,9 +166,11 @@ async def _authenticate(
             raise AuthenticationRequiredError("the session has ended: sign in again")
         principal, web_session = found
         if connection.scope.get("method", "GET") not in _SAFE_METHODS:
-            sent = connection.headers.get(CSRF_HEADER, "")
+            sent = await _sent_csrf_token(connection)
             if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
-                raise ForbiddenError(f"send the session's CSRF token in the {CSRF_HEADER} header")
+                raise ForbiddenError(
+                    f"send the session's CSRF token in the {CSRF_HEADER} header (or a form's {CSRF_FIELD} field)"
+                )
         return principal
 
 
@@ -180,6 +187,20 @@ async def _authenticate_oauth(
     if not principal.has_scope(scope):
         raise ForbiddenError(f"the access token lacks the scope {scope}")
     return principal
+
+
+async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The header, else the field of a submitted form (litestar keeps the parsed form in the scope, so the
+    handler reads the same body again)."""
+    header = connection.headers.get(CSRF_HEADER)
+    if header is not None:
+        return header
+    content_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in _FORM_TYPES:
+        return ""
+    form = await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -15,7 +15,7 @@ Two families of routes speak the error format of their own standard instead:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from litestar.status_codes import (
 from litestar.types import ExceptionHandlersMap
 
 from issuer.errors import ClientRegistrationError, IssuerError, OAuthError
+from issuer.web.pages.errors import error_page
 from keys.errors import KeysError
 
 __all__ = ["OB_API_PATH", "PROBLEM_JSON", "STATUS_BY_CODE", "exception_handlers", "imsx_status", "problem"]
@@ -231,12 +232,32 @@ def _internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     )
 
 
+def _is_page(request: Request[Any, Any, Any]) -> bool:
+    """A route that renders pages, or (no route matched) a browser asking for HTML."""
+    try:
+        return bool(request.route_handler.opt.get("page"))
+    except (KeyError, AttributeError):  # no route matched: litestar has no handler for the request
+        return "text/html" in request.headers.get("accept", "")
+
+
+def _for_pages(handler: Callable[[Request[Any, Any, Any], Any], Response[dict[str, Any]]]) -> Any:
+    """The same mapping, shown as an HTML page (or a sign-in redirect) to a person using the pages."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response = handler(request, exc)
+        if not _is_page(request):
+            return response
+        return error_page(request, response.status_code or 500, response.content, response.headers)
+
+    return handle
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     """The handlers to give ``Litestar(exception_handlers=...)``."""
     return {
-        IssuerError: _issuer_error,
-        KeysError: _keys_error,
-        ValidationException: _validation_error,
-        HTTPException: _http_error,
-        Exception: _internal_error,
+        IssuerError: _for_pages(_issuer_error),
+        KeysError: _for_pages(_keys_error),
+        ValidationException: _for_pages(_validation_error),
+        HTTPException: _for_pages(_http_error),
+        Exception: _for_pages(_internal_error),
     }

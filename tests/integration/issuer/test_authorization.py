@@ -62,6 +62,14 @@ class Cell:
     multipart: bool = False
     denied_codes: frozenset[int] = HIDDEN_OR_DENIED
     extra: dict[str, Any] = field(default_factory=dict)
+    form: dict[str, str] | None = None  # a page's form (the session's CSRF token is added)
+
+
+def _page(method: str, template: str, path: str, allowed: frozenset[str | None], **kwargs: Any) -> Cell:
+    """A page route: a GET refused to a visitor is a redirect to the sign-in page; a form carries the
+    session's CSRF token in its field, as a browser sends it."""
+    form = kwargs.pop("form", {}) if method == "POST" else None
+    return Cell(method, template, path, allowed, form=form, **kwargs)
 
 
 def _cells() -> list[Cell]:
@@ -70,6 +78,21 @@ def _cells() -> list[Cell]:
     cred = f"{org}/credentials/{{credential_id:str}}"
     return [
         Cell("GET", "/healthz", "/healthz", ANYONE),
+        # The pages (HTML):
+        _page("GET", "/", "/", ANYONE),
+        Cell("GET", "/static/{file_path:path}", "/static/site.css", ANYONE),
+        Cell("HEAD", "/static/{file_path:path}", "/static/site.css", ANYONE),
+        _page("GET", "/sign-in", "/sign-in", ANYONE),
+        _page(
+            "POST",
+            "/sign-in",
+            "/sign-in",
+            ANYONE,
+            form={"email": "nobody@example.org", "password": "x"},
+            denied_codes=frozenset({403}),  # a wrong password is the form again with 401
+        ),
+        _page("GET", "/account", "/account", SIGNED_IN),
+        _page("POST", "/account/password", "/account/password", SIGNED_IN, form={"current": "wrong"}),
         Cell("GET", "/orgs/{slug:str}/did.json", "/orgs/lincoln-hs/did.json", ANYONE),
         Cell("GET", "/orgs/{slug:str}/jwks.json", "/orgs/lincoln-hs/jwks.json", ANYONE),
         Cell("GET", "/orgs/{slug:str}/profile", "/orgs/lincoln-hs/profile", ANYONE),
@@ -273,7 +296,8 @@ def _cells() -> list[Cell]:
         Cell("POST", "/oauth/sign-in", "/oauth/sign-in", ANYONE, json={}, denied_codes=frozenset({403})),
         Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
         Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
-        # Last: signing out ends each person's session.
+        # Last: signing out ends each person's session (the API's sign-out is public: it only clears).
+        _page("POST", "/sign-out", "/sign-out", SIGNED_IN),
         Cell("DELETE", "/api/session", "/api/session", ANYONE),
     ]
 
@@ -348,13 +372,19 @@ async def test_authorization_matrix(world: World) -> None:
     for cell in _cells():
         path = cell.path.format(random=uuid.uuid4(), **objects)
         for who in sorted(ANYONE, key=lambda name: name or ""):
-            kwargs: dict[str, Any] = {"headers": world.headers(who)}
+            kwargs: dict[str, Any] = {"headers": world.headers(who), "follow_redirects": False}
             if cell.json is not None:
                 kwargs["json"] = cell.json
             if cell.multipart:
                 kwargs["files"] = {"files": ("note.txt", b"matrix", "text/plain")}
+            if cell.form is not None:
+                headers = dict(kwargs["headers"])
+                csrf = headers.pop("X-CSRF-Token", "")
+                kwargs["headers"] = headers
+                kwargs["data"] = {**cell.form, "csrf_token": csrf}
             response = await world.client.request(cell.method, path, **kwargs)
-            allowed = response.status_code not in cell.denied_codes
+            to_sign_in = response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+            allowed = response.status_code not in cell.denied_codes and not to_sign_in
             if response.status_code >= 500 or allowed != (who in cell.allowed):
                 wrong.append(
                     f"{cell.method} {cell.template} as {who or 'anonymous'}: {response.status_code} {response.text[:600]}"

@@ -1,0 +1,56 @@
+"""The service verifies badges itself (badge pages, verifier page, registrar): its own organisations'
+DID documents and status lists come from its own data, not over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from issuer.services.verification import ServiceFetcher, verify_in_service
+from tests.conftest import NOW
+
+if TYPE_CHECKING:
+    from tests.integration.issuer.conftest import World
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_own_badge_verifies_without_any_request_to_the_network(world: World) -> None:
+    world.services.settings.verifier_network = False  # a fetch outside the service would now fail
+    credential = await world.issue("student")
+    assert credential.ldp is not None  # the test schools sign JSON-LD only (their settings)
+    for text in (credential.ldp,):
+        report = await verify_in_service(world.services, text, now=NOW)
+        assert report.verdict == "valid", report.to_json()
+        assert {check.id for check in report.checks} >= {"proof", "status", "validity"}
+
+
+async def test_revoked_and_tampered_badges_are_reported_by_the_service_verifier(world: World) -> None:
+    credential = await world.issue("student")
+    assert credential.ldp is not None
+    tampered = json.loads(credential.ldp)
+    tampered["credentialSubject"]["result"][0]["achievedLevel"] = "urn:tampered"
+    report = await verify_in_service(world.services, tampered, now=NOW)
+    assert report.verdict == "invalid"
+    assert report.failures().get("proof") is not None
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{credential.id}/revoke",
+        json={"reason": "test"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200, revoked.text
+    report = await verify_in_service(world.services, credential.ldp, now=NOW)
+    assert report.verdict == "invalid"
+    assert "status" in report.failures()
+
+
+async def test_service_fetcher_answers_only_its_own_documents(world: World) -> None:
+    fetcher = ServiceFetcher(world.services)
+    base = world.services.settings.base_url
+    assert fetcher.knows(f"{base}/orgs/lincoln-hs/did.json")
+    assert fetcher.knows(f"{base}/orgs/lincoln-hs/status/revocation/1")
+    assert not fetcher.knows("https://elsewhere.example/orgs/lincoln-hs/did.json")
+    assert not fetcher.knows(f"{base}/orgs/lincoln-hs/../../etc/passwd")
+    assert not fetcher.knows(f"{base}/api/me")
