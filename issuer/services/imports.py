@@ -9,29 +9,26 @@ list, the OB 3.0 structure), then bound to the learner with :func:`verifier.reci
 not valid, or names someone else, is refused with each failed check named. The text is stored exactly
 as received; importing a badge with the same credential id again replaces it.
 
-The verifier fetches only what a check needs: the service's own organisations' DID documents and status
-lists are read locally (:class:`~issuer.services.documents.OwnDocumentFetcher`), other issuers' over
-HTTPS with the verifier's SSRF-safe fetcher, and nothing at all for a badge whose proof fails.
+The verifier fetches only what a check needs (:func:`issuer.services.verification.verify_in_service`): the
+service's own organisations' DID documents and status lists are read from its data, other issuers' over
+HTTPS with the verifier's guarded fetcher (or not at all when ``settings.verifier_network`` is off), and
+nothing at all for a status list of a badge whose proof fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-import anyio.to_thread
 from sqlmodel import col, select
 
 from issuer.db.models import Credential, ImportedCredential, as_utc
 from issuer.errors import ImportRefusedError, InvalidStateError, NotFoundError
-from issuer.services.documents import OwnDocumentFetcher
+from issuer.services.verification import verify_in_service
 from verifier.baking import extract_credential
 from verifier.errors import VerifierError
 from verifier.recipient import check_recipient
-from verifier.resolve import HttpsFetcher, Resolver
-from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
     import uuid
@@ -41,7 +38,6 @@ if TYPE_CHECKING:
 
     from issuer.db.models import Person
     from issuer.services.context import Services
-    from verifier.verify import VerificationReport
 
 __all__ = ["MAX_IMPORT_BYTES", "ImportOutcome", "delete_import", "import_credential", "list_imports"]
 
@@ -55,11 +51,6 @@ class ImportOutcome:
 
     credential: ImportedCredential
     created: bool
-
-
-def _verify(services: Services, text: str, now: datetime) -> VerificationReport:
-    resolver = Resolver(OwnDocumentFetcher(services, HttpsFetcher()))
-    return verify_credential(text, resolver=resolver, now=now)
 
 
 def _recipient_problem(credential: Mapping[str, Any], person: Person) -> str | None:
@@ -110,7 +101,7 @@ async def import_credential(
         text, container = extract_credential(data, max_bytes=MAX_IMPORT_BYTES)
     except VerifierError as err:
         raise ImportRefusedError(f"not a badge: {err}", problems=[f"format: {err.code}: {err}"]) from err
-    report = await anyio.to_thread.run_sync(partial(_verify, services, text, now))
+    report = await verify_in_service(services, text, now=now)
     failed = [check for check in report.checks if not check.passed and not check.warning]
     if failed or report.credential is None:
         problems = [f"{check.id}: {check.code}: {check.message}" for check in failed]

@@ -41,7 +41,6 @@ __all__ = [
     "CODE_TTL",
     "OB_SCOPES",
     "REFRESH_TOKEN_TTL",
-    "SCOPE_WORDS",
     "AuthorizationRequest",
     "IssuedTokens",
     "NoRedirectError",
@@ -63,13 +62,6 @@ OB_SCOPES: Final[tuple[str, ...]] = tuple(
     _SCOPE_BASE + name
     for name in ("credential.readonly", "credential.upsert", "profile.readonly", "profile.update")
 )
-#: What each scope lets the application do, in the words the consent page shows the learner.
-SCOPE_WORDS: Final[Mapping[str, str]] = {
-    OB_SCOPES[0]: "See your badges, including those you added from elsewhere",
-    OB_SCOPES[1]: "Add badges you earned elsewhere to your record (each is verified before it is kept)",
-    OB_SCOPES[2]: "See your name and e-mail address",
-    OB_SCOPES[3]: "Change the name on your profile",
-}
 
 CODE_TTL: Final = timedelta(minutes=2)  # RFC 6749 §4.1.2: short-lived, 10 minutes at most
 ACCESS_TOKEN_TTL: Final = timedelta(hours=1)

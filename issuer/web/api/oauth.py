@@ -1,28 +1,25 @@
 """OAuth 2.0 for the Open Badges 3.0 API: ``/oauth/register``, ``/oauth/authorize`` (the consent page),
-``/oauth/sign-in``, ``/oauth/token`` and ``/oauth/revoke``. The rules are in ``issuer.services.oauth``.
+``/oauth/token`` and ``/oauth/revoke``. The rules are in ``issuer.services.oauth``.
 
-The consent page is server-rendered (Jinja2) and works without JavaScript. It is a browser page, so it
-carries its own CSRF token in a hidden form field (the session's token, compared in constant time), and
-it refuses to be framed (clickjacking). A session restricted to one organisation (a password set by its
-staff, an invitation link) cannot consent: a backpack would reach the learner's whole record.
+The consent page is a page of the site (``issuer/web/pages``): not signed in, the learner signs in first
+and comes back; the decision is a form carrying the session's CSRF token (checked by the guard). A session
+restricted to one organisation (a password set by its staff, an invitation link) cannot consent: a
+backpack would reach the learner's whole record.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from issuer.db.models import Person
-from issuer.errors import AuthenticationRequiredError, OAuthError
+from issuer.errors import AuthenticationRequiredError, ClientRegistrationError, OAuthError
 from issuer.services.oauth import (
-    SCOPE_WORDS,
+    OB_SCOPES,
     AuthorizationRequest,
     NoRedirectError,
     RedirectableError,
@@ -34,23 +31,16 @@ from issuer.services.oauth import (
     register_client,
     revoke_token,
 )
-from issuer.services.people import SESSION_TTL, login, resolve_session
-from issuer.web.auth import SESSION_COOKIE, public, sign_in_rate_limit
-from issuer.web.deps import Db, Now, Svc
+from issuer.web.auth import public, signed_in
+from issuer.web.deps import Db, Now, User
+from issuer.web.pages.forms import read_form
+from issuer.web.pages.render import page, translator, viewer_of
+from issuer.web.pages.security import CONTENT_SECURITY_POLICY
 
 __all__ = ["OAuthController"]
 
-_PAGES: Final = Environment(
-    loader=PackageLoader("issuer.web", "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
-)
-_PAGE_HEADERS: Final = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-#: The authorization request's parameters, carried through the sign-in and consent forms.
+#: The authorization request's parameters, carried through the consent form.
 _REQUEST_FIELDS: Final = (
     "response_type",
     "client_id",
@@ -62,9 +52,21 @@ _REQUEST_FIELDS: Final = (
 )
 
 
-def _page(template: str, status: int = 200, **values: Any) -> Response[str]:
-    html = _PAGES.get_template(template).render(**values)
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+def N_(message: str) -> str:  # noqa: N802 - gettext's marker: extracted now, translated when shown
+    return message
+
+
+#: What each scope lets the application do, in the words the consent page shows the learner.
+_SCOPE_WORDS: Final = {
+    OB_SCOPES[0]: N_("See your badges, including those you added from elsewhere"),
+    OB_SCOPES[1]: N_("Add badges you earned elsewhere to your record (each is verified before it is kept)"),
+    OB_SCOPES[2]: N_("See your name and e-mail address"),
+    OB_SCOPES[3]: N_("Change the name on your profile"),
+}
+_RESTRICTED: Final = N_(
+    "You signed in with a link or a password an organisation gave you: sign in with your own password "
+    "to let an application use your badges."
+)
 
 
 def _redirect(uri: str, params: dict[str, str | None]) -> Redirect:
@@ -73,30 +75,18 @@ def _redirect(uri: str, params: dict[str, str | None]) -> Redirect:
     return Redirect(uri + ("&" if urlsplit(uri).query else "?") + query, status_code=303)
 
 
-async def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
-    if request.method == "GET":
-        source: Any = request.query_params
-    else:
-        source = await request.form()
+def _params(source: Any) -> dict[str, str]:
     return {name: str(source.get(name))[:2000] for name in _REQUEST_FIELDS if source.get(name) is not None}
 
 
-async def _signed_in(request: Request[Any, Any, Any], db: Db, now: Any) -> tuple[Person, str, bool] | None:
-    """The person of the session cookie, its CSRF token, and whether the session is org-restricted."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    found = await resolve_session(db, cookie, now=now)
-    if found is None:
-        return None
-    principal, web_session = found
-    person = await db.get(Person, principal.person_id) if principal.person_id else None
-    if person is None:
-        return None
-    return person, web_session.csrf_token, web_session.organisation_id is not None
+async def _refusal(request: Request[Any, Any, Any], status: int, detail: str) -> Response[str]:
+    """An error page: the request cannot go back to the application (or the learner may not consent)."""
+    t = translator(request)
+    title = t.gettext("This application's request cannot go on")
+    return await page(request, "error.html", {"title": title, "detail": detail, "errors": []}, status=status)
 
 
-def _consent(checked: AuthorizationRequest, person: Person, csrf_token: str) -> Response[str]:
+async def _consent(request: Request[Any, Any, Any], checked: AuthorizationRequest) -> Response[str]:
     client = checked.client
     fields = [
         ("response_type", "code"),
@@ -108,16 +98,21 @@ def _consent(checked: AuthorizationRequest, person: Person, csrf_token: str) -> 
     ]
     if checked.state is not None:
         fields.append(("state", checked.state))
-    return _page(
-        "oauth_consent.html",
-        client_name=client.client_name,
-        client_host=urlsplit(client.details.get("client_uri", "")).hostname,
-        redirect_host=urlsplit(checked.redirect_uri).hostname,
-        person_name=person.display_name,
-        scope_words=[SCOPE_WORDS[scope] for scope in checked.scopes],
-        csrf_token=csrf_token,
-        fields=fields,
+    t = translator(request)
+    redirect = urlsplit(checked.redirect_uri)
+    # The decision's answer is a redirect to the application: the form may lead there (CSP form-action
+    # also governs where a form's response redirects).
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {redirect.scheme}://{redirect.netloc}"
     )
+    context = {
+        "client_name": client.client_name,
+        "client_host": urlsplit(client.details.get("client_uri", "")).hostname,
+        "redirect_host": redirect.hostname,
+        "scope_words": [t.gettext(_SCOPE_WORDS[scope]) for scope in checked.scopes],
+        "fields": fields,
+    }
+    return await page(request, "oauth_consent.html", context, headers={"Content-Security-Policy": policy})
 
 
 class OAuthController(Controller):
@@ -130,8 +125,6 @@ class OAuthController(Controller):
     async def register(self, request: Request[Any, Any, Any], db: Db, now: Now) -> Response[dict[str, Any]]:
         """Client metadata in, ``client_id`` and ``client_secret`` (shown once) out. Malformed metadata is
         400 with ``invalid_redirect_uri`` or ``invalid_client_metadata`` (RFC 7591 §3.2.2)."""
-        from issuer.errors import ClientRegistrationError
-
         try:
             metadata = json.loads(await request.body())
         except ValueError as err:
@@ -152,90 +145,51 @@ class OAuthController(Controller):
         }
         return Response(body, status_code=201, headers=_NO_STORE)
 
-    @get("/authorize", opt=public(), summary="Ask the learner's consent (authorization code with PKCE S256)")
-    async def authorize(self, request: Request[Any, Any, Any], db: Db, now: Now) -> Response[Any]:
-        """Signed in: the consent page naming the client and the scopes in plain words. Not signed in:
-        a sign-in form first. A bad client or redirect URI is shown to the learner, never redirected to."""
-        params = await _params(request)
+    @get(
+        "/authorize",
+        opt=public(page=True),
+        summary="Ask the learner's consent (authorization code with PKCE S256)",
+        include_in_schema=False,
+    )
+    async def authorize(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
+        """Signed in: the consent page naming the client and the scopes in plain words. Not signed in: the
+        sign-in page first, coming back here. A bad client or redirect URI is shown to the learner, never
+        redirected to."""
+        viewer = await viewer_of(request)
+        if viewer is None:
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Redirect(f"/sign-in?next={quote(here, safe='')}", status_code=303)
         try:
-            checked = await check_authorization_request(db, params)
+            checked = await check_authorization_request(db, _params(request.query_params))
         except NoRedirectError as err:
-            return _page("oauth_error.html", 400, message=err.detail)
+            return await _refusal(request, 400, err.detail)
         except RedirectableError as err:
             return _redirect(
                 err.redirect_uri, {"error": err.error, "error_description": err.detail, "state": err.state}
             )
-        signed_in = await _signed_in(request, db, now)
-        if signed_in is None:
-            return _page(
-                "oauth_sign_in.html",
-                client_name=checked.client.client_name,
-                next=urlencode(params),
-                message=None,
-            )
-        person, csrf_token, restricted = signed_in
-        if restricted:
-            return _page(
-                "oauth_error.html",
-                403,
-                message="You signed in with a link or password an organisation gave you: sign in with your "
-                "own password to let an application use your badges.",
-            )
-        return _consent(checked, person, csrf_token)
+        if viewer.restricted_to is not None:
+            return await _refusal(request, 403, translator(request).gettext(_RESTRICTED))
+        return await _consent(request, checked)
 
     @post(
-        "/sign-in",
-        opt=public(),
-        summary="Sign in on the way to the consent page",
-        middleware=[sign_in_rate_limit("sign_in_rate")],
+        "/authorize",
+        opt=signed_in(page=True),
+        summary="The learner's decision on the consent page",
         status_code=303,
+        include_in_schema=False,
     )
-    async def sign_in(
-        self, request: Request[Any, Any, Any], db: Db, services: Svc, now: Now
+    async def decide(
+        self, request: Request[Any, Any, Any], db: Db, principal: User, now: Now
     ) -> Response[Any]:
-        """A form (email, password, next): opens a session, then back to the consent page."""
-        form = await request.form()
-        next_query = str(form.get("next") or "")[:4000]
+        """Approve: a code goes back to the client's redirect URI; deny: ``error=access_denied``. The guard
+        checked the form's CSRF token."""
+        form = await read_form(request)
+        if principal.token_organisation is not None:
+            return await _refusal(request, 403, translator(request).gettext(_RESTRICTED))
         try:
-            token, _, _ = await login(
-                db,
-                email=str(form.get("email") or "")[:254],
-                password=str(form.get("password") or "")[:1000],
-                now=now,
-            )
-        except AuthenticationRequiredError as err:
-            return _page(
-                "oauth_sign_in.html", 401, client_name="The application", next=next_query, message=err.detail
-            )
-        cookie = Cookie(
-            key=SESSION_COOKIE,
-            value=token,
-            httponly=True,
-            secure=services.settings.cookie_secure,
-            samesite="lax",
-            max_age=int(SESSION_TTL.total_seconds()),
-            path="/",
-        )
-        return Redirect(f"/oauth/authorize?{next_query}", status_code=303, cookies=[cookie])
-
-    @post("/authorize", opt=public(), summary="The learner's decision on the consent page", status_code=303)
-    async def decide(self, request: Request[Any, Any, Any], db: Db, now: Now) -> Response[Any]:
-        """Approve: a code goes back to the client's redirect URI; deny: ``error=access_denied``."""
-        form = await request.form()
-        signed_in = await _signed_in(request, db, now)
-        if signed_in is None:
-            return _page(
-                "oauth_error.html", 401, message="Your session has ended: start again from the application."
-            )
-        person, csrf_token, restricted = signed_in
-        sent = str(form.get("csrf_token") or "")
-        if restricted or not hmac.compare_digest(sent.encode(), csrf_token.encode()):
-            return _page("oauth_error.html", 403, message="This form did not come from your session here.")
-        params = await _params(request)
-        try:
-            checked = await check_authorization_request(db, params)
+            checked = await check_authorization_request(db, _params(form))
         except NoRedirectError as err:
-            return _page("oauth_error.html", 400, message=err.detail)
+            return await _refusal(request, 400, err.detail)
         except RedirectableError as err:
             return _redirect(
                 err.redirect_uri, {"error": err.error, "error_description": err.detail, "state": err.state}
@@ -249,6 +203,9 @@ class OAuthController(Controller):
                     "state": checked.state,
                 },
             )
+        person = await db.get(Person, principal.person_id)
+        if person is None:
+            raise AuthenticationRequiredError("this account no longer exists")
         code = await issue_code(db, checked, person, now=now)
         return _redirect(checked.redirect_uri, {"code": code, "state": checked.state})
 

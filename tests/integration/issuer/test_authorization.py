@@ -286,14 +286,12 @@ def _cells() -> list[Cell]:
         Cell("POST", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY, json={}),
         Cell("GET", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY),
         Cell("PUT", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY, json={}),
-        # OAuth: registration and the consent page are open; a consent decision needs the session's
-        # form CSRF token (none here, so nobody passes); the token and revocation endpoints authenticate
-        # clients, not people.
+        # OAuth: registration is open; the consent page and the decision are pages for a signed-in
+        # learner (the decision with the session's form CSRF token); the token and revocation endpoints
+        # authenticate clients, not people.
         Cell("POST", "/oauth/register", "/oauth/register", ANYONE, json={}),
-        Cell("GET", "/oauth/authorize", "/oauth/authorize", ANYONE),
-        Cell("POST", "/oauth/authorize", "/oauth/authorize", NOBODY, json={}, denied_codes=AUTH_DENIED),
-        # A wrong password is 401 for everyone: only a refusal to serve the form (403) would be a denial.
-        Cell("POST", "/oauth/sign-in", "/oauth/sign-in", ANYONE, json={}, denied_codes=frozenset({403})),
+        _page("GET", "/oauth/authorize", "/oauth/authorize", SIGNED_IN),
+        _page("POST", "/oauth/authorize", "/oauth/authorize", SIGNED_IN, form={}),
         Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
         Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
         # Last: signing out ends each person's session (the API's sign-out is public: it only clears).

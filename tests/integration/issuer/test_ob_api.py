@@ -172,6 +172,7 @@ async def test_ob_api_consent_page_names_the_client_and_scopes_and_a_denial_goes
     _, challenge = pkce()
     html = await backpack.consent_page(challenge, scope=f"{READ} {PROFILE_READ}")
     assert "Ana&#39;s &lt;Backpack&gt;" in html  # escaped
+    assert "<Backpack>" not in html
     assert "See your badges" in html
     assert "See your name and e-mail address" in html
     assert "Add badges" not in html  # not asked for
@@ -184,30 +185,38 @@ async def test_ob_api_consent_page_names_the_client_and_scopes_and_a_denial_goes
 async def test_ob_api_consent_needs_a_sign_in_first(world: World) -> None:
     backpack = await register(world)
     verifier, challenge = pkce()
-    page = await world.client.get(backpack.authorize_url(challenge))
-    assert page.status_code == 200
-    assert "Sign in to continue" in page.text
-    fields = hidden_fields(page.text)
+    asked = await world.client.get(backpack.authorize_url(challenge), follow_redirects=False)
+    assert asked.status_code == 303
+    sign_in_page = await world.client.get(asked.headers["location"])
+    assert sign_in_page.status_code == 200
+    fields = hidden_fields(sign_in_page.text)
+    assert fields["next"] == backpack.authorize_url(challenge)  # back to the same request after
+    origin = {"Origin": BASE_URL}
     wrong = await world.client.post(
-        "/oauth/sign-in", data={**fields, "email": "ana@students.example.edu", "password": "not it at all"}
+        "/sign-in",
+        data={**fields, "email": "ana@students.example.edu", "password": "not it at all"},
+        headers=origin,
     )
     assert wrong.status_code == 401
-    assert "wrong e-mail or password" in wrong.text
     signed = await world.client.post(
-        "/oauth/sign-in",
+        "/sign-in",
         data={**fields, "email": "ana@students.example.edu", "password": PASSWORD},
+        headers=origin,
         follow_redirects=False,
     )
     assert signed.status_code == 303
-    cookie = signed.cookies["mb_session"]
-    consent = await world.client.get(signed.headers["location"], headers={"Cookie": f"mb_session={cookie}"})
+    cookie = {"Cookie": f"mb_session={signed.cookies['mb_session']}"}
+    consent = await world.client.get(signed.headers["location"], headers=cookie)
     assert consent.status_code == 200
-    assert "Allow <strong>Open Backpack</strong>" in consent.text
+    assert "Allow Open Backpack to use your badges?" in consent.text
+    # The answer goes to the application: the page's CSP lets the form lead there, and nowhere else.
+    assert "form-action 'self' https://backpack.example.org;" in consent.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in consent.headers["content-security-policy"]
     # A consent form without the session's CSRF token is refused.
     forged = await world.client.post(
         "/oauth/authorize",
         data={**hidden_fields(consent.text), "csrf_token": "forged", "decision": "approve"},
-        headers={"Cookie": f"mb_session={cookie}"},
+        headers={**cookie, **origin},
         follow_redirects=False,
     )
     assert forged.status_code == 403
@@ -215,12 +224,46 @@ async def test_ob_api_consent_needs_a_sign_in_first(world: World) -> None:
     answer = await world.client.post(
         "/oauth/authorize",
         data={**hidden_fields(consent.text), "decision": "approve"},
-        headers={"Cookie": f"mb_session={cookie}"},
+        headers={**cookie, **origin},
         follow_redirects=False,
     )
     assert answer.status_code == 303
     code = query_of(answer.headers["location"])["code"]
     assert (await backpack.exchange(code, verifier)).status_code == 200
+
+
+async def test_ob_api_an_organisation_restricted_sign_in_cannot_consent(world: World) -> None:
+    from issuer.services.people import open_session_for
+
+    async with world.services.sessions() as session:
+        token, web_session = await open_session_for(
+            session,
+            person=world.people["student"],
+            now=NOW,
+            organisation_id=world.organisations["lincoln-hs"].id,
+        )
+    headers = {"Cookie": f"mb_session={token}"}
+    backpack = await register(world)
+    _, challenge = pkce()
+    page = await world.client.get(backpack.authorize_url(challenge), headers=headers)
+    assert page.status_code == 403
+    assert "your own password" in page.text
+    decided = await world.client.post(
+        "/oauth/authorize",
+        data={
+            "csrf_token": web_session.csrf_token,
+            "client_id": backpack.client_id,
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "decision": "approve",
+        },
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert decided.status_code == 403
+    assert "location" not in decided.headers
 
 
 async def test_ob_api_wrong_pkce_verifier_is_refused_and_spends_the_code(world: World) -> None:
