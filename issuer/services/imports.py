@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from issuer.db.models import Credential, ImportedCredential, as_utc
 from issuer.errors import ImportRefusedError, InvalidStateError, NotFoundError
+from issuer.services.audit import record_event
 from issuer.services.verification import verify_in_service
 from verifier.baking import extract_credential
 from verifier.errors import VerifierError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from issuer.db.models import Person
+    from issuer.roles import Principal
     from issuer.services.context import Services
 
 __all__ = ["MAX_IMPORT_BYTES", "ImportOutcome", "delete_import", "import_credential", "list_imports"]
@@ -84,12 +86,15 @@ async def import_credential(
     *,
     now: datetime,
     source: str = "upload",
+    actor: Principal | None = None,
 ) -> ImportOutcome:
     """Verify a badge issued elsewhere and add it to the learner's record; commits.
 
     Args:
         raw: OB 3.0 JSON-LD, a compact VC-JWT, or a PNG or SVG image with one baked in.
         source: how it came (``upload`` or ``ob-api``), kept with it.
+        actor: who asked (the learner, or the learner through a backpack), for the audit event
+            ``record.import`` (the credential's id and whether it was new; no organisation).
 
     Raises:
         ImportRefusedError: unreadable, not valid (each failed check in ``problems``), without an id,
@@ -141,6 +146,15 @@ async def import_credential(
             .with_for_update()
         )
     ).scalar_one_or_none()
+    record_event(
+        session,
+        actor=actor,
+        action="record.import",
+        subject_type="person",
+        subject_id=person.id,
+        detail={"credential": credential_id[:200], "created": existing is None, "via": source},
+        at=now,
+    )
     if existing is not None:
         for name, value in values.items():
             setattr(existing, name, value)

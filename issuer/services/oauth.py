@@ -28,6 +28,7 @@ from issuer.accounts import new_token, token_digest
 from issuer.db.models import OAuthClient, OAuthCode, OAuthToken, Person
 from issuer.errors import ClientRegistrationError, OAuthError
 from issuer.roles import Principal
+from issuer.services.audit import record_event
 
 if TYPE_CHECKING:
     import uuid
@@ -335,10 +336,27 @@ class RedirectableError(OAuthError):
 
 
 async def issue_code(
-    session: AsyncSession, request: AuthorizationRequest, person: Person, *, now: datetime
+    session: AsyncSession,
+    request: AuthorizationRequest,
+    person: Person,
+    *,
+    principal: Principal | None = None,
+    now: datetime,
 ) -> str:
-    """The learner approved: a single-use code bound to the client, redirect URI and PKCE challenge; commits."""
+    """The learner approved: a single-use code bound to the client, redirect URI and PKCE challenge; commits.
+
+    Audited as ``oauth.consent`` (the client's id and the scopes; no organisation: it is the learner's own).
+    """
     code = new_token(CODE_PREFIX)
+    record_event(
+        session,
+        actor=principal,
+        action="oauth.consent",
+        subject_type="person",
+        subject_id=person.id,
+        detail={"client": request.client.client_id, "scopes": list(request.scopes)},
+        at=now,
+    )
     session.add(
         OAuthCode(
             code_hash=token_digest(code),

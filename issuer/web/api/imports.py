@@ -81,7 +81,9 @@ class ImportController(Controller):
         Refused: 422 ``IMPORT_REFUSED`` with each failed check in ``errors``."""
         data = await _upload(request)
         person = await _me(db, principal)
-        outcome = await import_credential(db, services, person, data, now=now, source="upload")
+        outcome = await import_credential(
+            db, services, person, data, now=now, source="upload", actor=principal
+        )
         return Response(import_view(outcome.credential), status_code=201 if outcome.created else 200)
 
     @get("/", opt=signed_in(scope="record:read"), summary="The badges I imported")

@@ -206,7 +206,7 @@ class OAuthController(Controller):
         person = await db.get(Person, principal.person_id)
         if person is None:
             raise AuthenticationRequiredError("this account no longer exists")
-        code = await issue_code(db, checked, person, now=now)
+        code = await issue_code(db, checked, person, principal=principal, now=now)
         return _redirect(checked.redirect_uri, {"code": code, "state": checked.state})
 
     @post(

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from issuer.db.models import Credential, Person, as_utc
 from issuer.errors import AuthenticationRequiredError, InvalidRequestError, UploadTooLargeError
+from issuer.issuance import check_text
 from issuer.services.imports import MAX_IMPORT_BYTES, import_credential, list_imports
 from issuer.services.oauth import OB_SCOPES
 from issuer.web.auth import ob_scope, public
@@ -204,7 +205,9 @@ class ObApiController(Controller):
         if media_type in _JWS_TYPES and raw.strip().startswith(b"{"):
             raise InvalidRequestError("text/plain is for a compact VC-JWT; send JSON-LD as application/json")
         person = await _person(db, principal)
-        outcome = await import_credential(db, services, person, raw, now=now, source="ob-api")
+        outcome = await import_credential(
+            db, services, person, raw, now=now, source="ob-api", actor=principal
+        )
         status = 201 if outcome.created else 200
         text = outcome.credential.text
         if outcome.credential.format == "jwt":
@@ -243,6 +246,6 @@ class ObApiController(Controller):
         name = profile.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise InvalidRequestError("name: a name of 1-200 characters")
-        person.display_name = name.strip()
+        person.display_name = check_text(name.strip(), "name")
         await db.commit()
         return learner_profile(person)

@@ -54,6 +54,18 @@ async def test_import_json_ld_is_verified_stored_verbatim_and_idempotent(world: 
     assert await _stored(world, credential_id) == [ldp]
     listed = await world.client.get(IMPORTS, headers=student)
     assert [item["id"] for item in listed.json()] == [view["id"]]
+    from issuer.db.models import AuditEvent
+
+    async with world.services.sessions() as session:
+        events = (
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "record.import").order_by(AuditEvent.id))  # type: ignore[arg-type])
+            .scalars()
+            .all()
+        )
+    assert [(e.actor_id, e.detail["created"]) for e in events] == [
+        (world.people["student"].id, True),
+        (world.people["student"].id, False),
+    ]
 
 
 async def test_import_jwt_and_baked_png_and_svg(world: World) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlmodel import select
 
 from tests.conftest import NOW
 from tests.integration.issuer.conftest import BASE_URL, PASSWORD
@@ -128,6 +129,20 @@ async def test_ob_api_end_to_end_backpack_reads_only_the_learners_badges(world: 
     )
     assert later.json() == {"credential": [], "compactJwsString": []}
     assert later.headers["x-total-count"] == "0"
+
+    # The consent is in the audit log (the client and scopes, no secret).
+    from issuer.db.models import AuditEvent
+
+    async with world.services.sessions() as session:
+        events = (
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "oauth.consent")))
+            .scalars()
+            .all()
+        )
+    assert [(e.subject_id, e.detail["client"]) for e in events] == [
+        (world.person_id("student"), backpack.client_id)
+    ]
+    assert tokens["access_token"] not in json.dumps([e.detail for e in events])
 
     # Another learner connecting the same backpack sees only their own badge.
     other = await backpack.tokens(who="student2")
