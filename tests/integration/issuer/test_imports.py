@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.conftest import NOW
 from tests.integration.issuer.ob_api_helpers import badge_from_elsewhere, give_did
@@ -57,11 +57,10 @@ async def test_import_json_ld_is_verified_stored_verbatim_and_idempotent(world: 
     from issuer.db.models import AuditEvent
 
     async with world.services.sessions() as session:
-        events = (
-            (await session.execute(select(AuditEvent).where(AuditEvent.action == "record.import").order_by(AuditEvent.id))  # type: ignore[arg-type])
-            .scalars()
-            .all()
+        statement = (
+            select(AuditEvent).where(AuditEvent.action == "record.import").order_by(col(AuditEvent.id))
         )
+        events = (await session.execute(statement)).scalars().all()
     assert [(e.actor_id, e.detail["created"]) for e in events] == [
         (world.people["student"].id, True),
         (world.people["student"].id, False),
