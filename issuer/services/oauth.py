@@ -299,11 +299,10 @@ async def check_authorization_request(
         raise NoRedirectError(
             "invalid_request", "this application is not registered here (unknown client_id)"
         )
-    redirect_uri = params.get("redirect_uri") or (
-        client.redirect_uris[0] if len(client.redirect_uris) == 1 else ""
-    )
+    # Required here (RFC 6749 makes it optional), so the token request is always held to the same URI.
+    redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
-        raise NoRedirectError("invalid_request", "the redirect_uri is not one the application registered")
+        raise NoRedirectError("invalid_request", "redirect_uri: missing, or not one the application registered")
     state = params.get("state")
     challenge = params.get("code_challenge", "")
     try:

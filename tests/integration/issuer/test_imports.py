@@ -225,3 +225,27 @@ async def test_import_verification_fetches_nothing_for_a_forged_badge(world: Wor
             await import_credential(session, world.services, person, json.dumps(forged), now=NOW)
     checks = [line.split(":")[0] for line in refused.value.problems]
     assert checks == ["proof"]  # no status line: the list was never asked for
+
+
+async def test_imported_badges_and_backpack_tokens_go_with_the_account(world: World) -> None:
+    from issuer.db.models import ImportedCredential, OAuthToken
+    from tests.integration.issuer.ob_api_helpers import register
+
+    ldp, _ = await badge_from_elsewhere(world, "student2")
+    student2 = world.headers("student2")
+    added = await world.client.post(
+        IMPORTS, content=ldp, headers={**student2, "Content-Type": "application/json"}
+    )
+    assert added.status_code == 201
+    await (await register(world)).tokens(who="student2")
+    erased = await world.client.request(
+        "DELETE",
+        f"/api/learners/{world.person_id('student2')}",
+        json={"confirm": "ben@students.example.edu"},
+        headers=student2,
+    )
+    assert erased.status_code == 204, erased.text
+    async with world.services.sessions() as session:
+        for table in (ImportedCredential, OAuthToken):
+            left = await session.execute(select(table).where(table.person_id == world.people["student2"].id))
+            assert left.first() is None, table.__name__
