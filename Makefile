@@ -43,7 +43,7 @@ browser-deps:
 # new entries in issuer/locale/<lang>/LC_MESSAGES/messages.po (a test lists what is missing).
 messages: env
 	$(UV) run --no-sync pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o issuer/locale/messages.pot issuer
-	$(UV) run --no-sync pybabel update -i issuer/locale/messages.pot -d issuer/locale --no-location --omit-header --width 110
+	$(UV) run --no-sync pybabel update -i issuer/locale/messages.pot -d issuer/locale --ignore-obsolete
 
 # Tests run on every core (pytest-xdist); each test has its own SQLite file or PostgreSQL database.
 PYTEST_WORKERS ?= auto

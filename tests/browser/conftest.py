@@ -102,7 +102,9 @@ def fx_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         log.close()
 
 
-@pytest.fixture(name="browser", scope="session")
+# Module scope: Playwright's sync API runs an event loop in this thread while the browser is open,
+# and the async tests of other modules (run by the same worker) need the thread without one.
+@pytest.fixture(name="browser", scope="module")
 def fx_browser() -> Iterator[Browser]:
     chromium = _chromium()
     require_in_ci(chromium is not None, "Chromium is not installed (apt-get install -y chromium)")
