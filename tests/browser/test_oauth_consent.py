@@ -116,9 +116,12 @@ def test_denying_sends_the_backpack_access_denied(page: Page, service: Service) 
     )
     assert status == 201
     landed: list[str] = []
-    page.route(
-        f"{REDIRECT}*", lambda route: (landed.append(route.request.url), route.fulfill(status=200, body="ok"))
-    )
+
+    def backpack(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(status=200, body="ok")
+
+    page.route(f"{REDIRECT}*", backpack)
     page.goto("/sign-in")
     page.get_by_label("E-mail").fill("ben@students.lincoln.demo")
     page.get_by_label("Password").fill("demo-password-2026")
