@@ -302,7 +302,9 @@ async def check_authorization_request(
     # Required here (RFC 6749 makes it optional), so the token request is always held to the same URI.
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
-        raise NoRedirectError("invalid_request", "redirect_uri: missing, or not one the application registered")
+        raise NoRedirectError(
+            "invalid_request", "redirect_uri: missing, or not one the application registered"
+        )
     state = params.get("state")
     challenge = params.get("code_challenge", "")
     try:
