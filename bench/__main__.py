@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from bench import bulk_award, credit, verify_batch
+from bench import bulk_award, credit, public_pages, verify_batch
 from issuer.definitions import load_catalog
 from issuer.issuance import (
     Attester,
@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     print(verify_batch.run(n=n(1000)))
     print(credit.run())
     print(bulk_award.run(n=200 if args.quick else None))  # BENCH_BULK_N sets a full run's size
+    print(public_pages.run(requests=40 if args.quick else None))  # BENCH_PAGE_URLS adds pages
     return 0
 
 

@@ -190,7 +190,12 @@ def rejected_rows_csv(rejected: Iterable[RejectedRow]) -> str:
     writer.writerow(("row", "column", "value", "message"))
     for row in rejected:
         writer.writerow(
-            (row.row_number, _neutralise(row.column), _neutralise(row.value), _neutralise(row.message))
+            (
+                row.row_number,
+                neutralise_cell(row.column),
+                neutralise_cell(row.value),
+                neutralise_cell(row.message),
+            )
         )
     return out.getvalue()
 
@@ -406,5 +411,6 @@ def _cut(value: str) -> str:
     return value if len(value) <= MAX_REPORTED_VALUE else value[: MAX_REPORTED_VALUE - 1] + "…"
 
 
-def _neutralise(cell: str) -> str:
+def neutralise_cell(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (OWASP CSV Injection) gets a leading apostrophe."""
     return "'" + cell if cell.startswith(_FORMULA_START) else cell

@@ -24,6 +24,7 @@ IssuerError
   ImportRefusedError         IMPORT_REFUSED          a badge to import that does not verify, or is not the learner's
   OAuthError                 OAUTH_ERROR             an OAuth 2.0 request refused (RFC 6749 §5.2 ``error``)
   ClientRegistrationError    INVALID_CLIENT_METADATA a dynamic client registration refused (RFC 7591 §3.2.2)
+  ShareLinkGoneError         SHARE_LINK_GONE         a badge share link its learner withdrew, or that expired
 """
 
 from __future__ import annotations
@@ -168,3 +169,13 @@ class ClientRegistrationError(IssuerError):
     def __init__(self, error: str, detail: str) -> None:
         super().__init__(detail)
         self.error = error
+
+
+class ShareLinkGoneError(IssuerError):
+    """A share link that worked once: ``withdrawn`` by its learner, or expired."""
+
+    code: ClassVar[str] = "SHARE_LINK_GONE"
+
+    def __init__(self, detail: str, *, withdrawn: bool) -> None:
+        super().__init__(detail)
+        self.withdrawn = withdrawn

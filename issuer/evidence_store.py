@@ -549,6 +549,11 @@ def _with_extension(name: str, media_type: str) -> str:
     return name[: MAX_FILENAME_CHARS - len(ext)].rstrip(". ") + ext
 
 
+def accepted_kinds(accepted: Collection[str]) -> list[tuple[str, str]]:
+    """(label, canonical extension) of each accepted type, for forms that say what they take."""
+    return [(_LABELS[kind], _EXTENSIONS[kind][0]) for kind in _LABELS if kind in accepted]
+
+
 def _accepted_list(accepted: Collection[str]) -> str:
     kinds = [kind for kind in _LABELS if kind in accepted]
     return ", ".join(f"{_LABELS[kind]} ({_EXTENSIONS[kind][0]})" for kind in kinds)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
         verifier_network: whether the service's verifier may fetch other issuers' DID documents and
             status lists over HTTPS (public addresses only); off: only this service's own badges verify.
+        credit_rules: which rules file in ``<defs_dir>/credit_rules/`` an organisation's registrar
+            applies, by organisation slug (``{"riverbend-cc": "riverbend-community-college"}``, JSON in
+            ``ISSUER_CREDIT_RULES``); an organisation not listed uses ``<slug>.yaml`` if there is one.
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -65,6 +68,7 @@ class Settings(BaseSettings):
     privacy_url: str = ""
     verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     verifier_network: bool = True
+    credit_rules: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

@@ -35,6 +35,8 @@ __all__ = [
     "Organisation",
     "Person",
     "Review",
+    "ShareLink",
+    "ShareOpening",
     "StatusList",
     "StatusSlot",
     "Submission",
@@ -431,6 +433,45 @@ class Credential(SQLModel, table=True):
     status_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     issued_at: datetime = Field(sa_column=_when())
     status_changed_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+class ShareLink(SQLModel, table=True):
+    """A link a learner made to show one badge to one audience (``/s/<token>``); only its SHA-256 is stored.
+
+    ``expires_at`` None: until the learner withdraws it. ``display_name`` is the name the page shows (the
+    learner chooses it); ``show_evidence`` whether the page shows the evidence signed into the badge.
+    Deleting the learner deletes their links (and their openings) with them.
+    """
+
+    __tablename__ = "share_link"
+    __table_args__ = (
+        sa.UniqueConstraint("token_hash", name="uq_share_link_token_hash"),
+        sa.Index("ix_share_link_person", "person_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
+    credential_id: str = Field(
+        sa_column=sa.Column(sa.String(60), sa.ForeignKey("credential.id", ondelete="CASCADE"), nullable=False)
+    )
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    audience: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    display_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    show_evidence: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+    expires_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+class ShareOpening(SQLModel, table=True):
+    """One view of a share link's page: the time only (no address, no browser: the visitor's privacy)."""
+
+    __tablename__ = "share_opening"
+    __table_args__ = (sa.Index("ix_share_opening_link", "share_link_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    share_link_id: uuid.UUID = Field(sa_column=_ref("share_link", ondelete="CASCADE"))
+    opened_at: datetime = Field(sa_column=_when())
 
 
 STATUS_PURPOSES = ("revocation", "suspension")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import func, select
 
-from issuer.db.models import BadgeVersion
+from issuer.db.models import BadgeVersion, Credential
 from issuer.definitions import BadgeDefinition, parse_definition
 from issuer.errors import BadgeDefinitionError, BadgeNotFoundError
 from issuer.services.audit import record_event
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_definition",
     "definition_of",
+    "issued_counts",
     "offered_badge",
     "offered_badges",
     "record_catalogue",
@@ -218,3 +219,13 @@ async def offered_badges(
             own[row.slug] = row
     offered += [(definition_of(row), row) for _, row in sorted(own.items())]
     return offered
+
+
+async def issued_counts(session: AsyncSession, organisation_id: uuid.UUID) -> dict[str, int]:
+    """How many credentials the organisation has issued per badge slug (any state)."""
+    rows = await session.execute(
+        select(Credential.badge_slug, func.count())
+        .where(Credential.organisation_id == organisation_id)
+        .group_by(Credential.badge_slug)
+    )
+    return {slug: int(count) for slug, count in rows.all()}

@@ -73,13 +73,17 @@ def demo_settings(data_dir: Path, *, host: str, port: int) -> Settings:
     if not passphrase_file.exists():
         passphrase_file.touch(mode=0o600)
         passphrase_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison, not a bind
+    # "localhost", not an IP address: did:web allows no IP addresses, and with a host name the demo's
+    # badges carry DIDs its own verifier pages can resolve (from its own data).
+    loopback = ("0.0.0.0", "::", "127.0.0.1", "::1")  # noqa: S104 - a comparison, not a bind
+    shown_host = "localhost" if host in loopback else host
     return Settings(
         env="dev",
         base_url=f"http://{shown_host}:{port}",
         data_dir=data_dir,
         key_passphrase=passphrase_file.read_text(encoding="utf-8").strip(),
         cookie_secure=False,  # the demo is served over plain http on this machine
+        credit_rules={"riverbend-cc": "riverbend-community-college"},
     )
 
 

@@ -14,7 +14,7 @@ Badges the learner imported (issued elsewhere, ``issuer.services.imports``) are 
 every reader, marked as imported; they go with the account.
 
 Deletion removes the person (memberships, sessions, tokens, grants, guardianships, submissions and
-reviews of them cascade), the evidence files, the invitations addressed to their e-mail, their
+reviews of them cascade), their badge share links and the log of their openings, the evidence files, the invitations addressed to their e-mail, their
 e-mail in bulk award jobs, and the recipient and private status reason on their credentials;
 the signed credential texts and their status bits stay, so the badges in the learner's hands keep
 verifying (the issue's "right to be forgotten" without breaking what was handed out).
@@ -42,6 +42,7 @@ from issuer.db.models import (
     Membership,
     Organisation,
     Person,
+    ShareLink,
     Submission,
 )
 from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
@@ -67,6 +68,7 @@ __all__ = [
     "Download",
     "RecordAccess",
     "RecordEntry",
+    "credential_document",
     "delete_learner",
     "download",
     "read_imported",
@@ -281,8 +283,8 @@ async def read_imported(
     return await list_imports(session, learner_id)
 
 
-def _attester_name(credential: Credential) -> str | None:
-    """The attester as the signed credential names them (``credentialSubject.source``): it outlives their account."""
+def credential_document(credential: Credential) -> dict[str, Any]:
+    """The signed credential as a dict (JSON-LD, else the VC-JWT's payload); {} if neither can be read."""
     try:
         if credential.ldp:
             document: Any = json.loads(credential.ldp)
@@ -290,10 +292,16 @@ def _attester_name(credential: Credential) -> str | None:
             payload = credential.jwt.split(".")[1]
             document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         else:
-            return None
-        source = document.get("credentialSubject", {}).get("source")
-    except (ValueError, IndexError, AttributeError):
-        return None  # our own stored text: only a hand-edited row would get here
+            return {}
+    except (ValueError, IndexError):
+        return {}  # our own stored text: only a hand-edited row would get here
+    return document if isinstance(document, dict) else {}
+
+
+def _attester_name(credential: Credential) -> str | None:
+    """The attester as the signed credential names them (``credentialSubject.source``): it outlives their account."""
+    subject = credential_document(credential).get("credentialSubject")
+    source = subject.get("source") if isinstance(subject, dict) else None
     name = source.get("name") if isinstance(source, dict) else None
     return name if isinstance(name, str) else None
 
@@ -407,6 +415,8 @@ async def delete_learner(
         .where(Credential.recipient_id == learner.id)  # type: ignore[arg-type]
         .values(recipient=None, recipient_id=None, status_reason=None)
     )
+    # Their share links (and the log of openings, by cascade) go too: the links must stop working.
+    await session.execute(delete(ShareLink).where(ShareLink.person_id == learner.id))  # type: ignore[arg-type]
     # Invitations they accepted cascade with the person; pending ones still hold their e-mail.
     await session.execute(delete(Invitation).where(Invitation.email == learner.email))  # type: ignore[arg-type]
     await forget_learner_in_jobs(session, learner.email)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from sqlalchemy import select as columns_select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from issuer.db.models import STATUS_PURPOSES, Organisation, StatusList, StatusSlot
 from issuer.issuance import sign_data_integrity
@@ -33,9 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LIST_SIZE",
+    "StatusListFacts",
     "StatusSlotTaken",
     "allocate_slot",
     "count_allocation",
+    "list_status_lists",
     "sign_status_list",
     "status_entries",
 ]
@@ -167,3 +171,30 @@ def status_entries(services: Services, slug: str, *, number: int, index: int) ->
         status_entry(list_url=services.status_list_url(slug, purpose, number), index=index, purpose=purpose)
         for purpose in STATUS_PURPOSES
     ]
+
+
+@dataclass(frozen=True)
+class StatusListFacts:
+    """One status list as the admin page shows it (not its bits)."""
+
+    number: int
+    purpose: str
+    size: int
+    allocated: int
+    updated_at: datetime
+
+
+async def list_status_lists(session: AsyncSession, organisation_id: object) -> list[StatusListFacts]:
+    """An organisation's status lists by number and purpose, with how many of their slots are used."""
+    rows = await session.execute(
+        columns_select(  # sqlmodel.select types at most four columns
+            col(StatusList.number),
+            col(StatusList.purpose),
+            col(StatusList.size),
+            col(StatusList.allocated),
+            col(StatusList.updated_at),
+        )
+        .where(col(StatusList.organisation_id) == organisation_id)
+        .order_by(col(StatusList.number), col(StatusList.purpose))
+    )
+    return [StatusListFacts(*row) for row in rows.all()]

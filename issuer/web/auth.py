@@ -14,14 +14,14 @@ script sends ``Authorization: Bearer mbt_…``. Routes that render pages say so 
 errors become HTML pages and a missing sign-in a redirect to the sign-in page. Public routes
 with an unsafe method (signing in, accepting an invitation) have no session to carry a CSRF token, so a
 browser's ``Origin`` header must be the service's own there (login CSRF: another site signing a visitor
-in as someone else). Sign-in and invitation acceptance are also rate-limited per client address
-(:func:`sign_in_rate_limit`).
+in as someone else). Sign-in, invitation acceptance and the public verifier are also rate-limited per
+client address (:func:`rate_limit`).
 """
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -49,6 +49,7 @@ __all__ = [
     "org_roles",
     "origin_of",
     "public",
+    "rate_limit",
     "sign_in_rate_limit",
     "signed_in",
 ]
@@ -98,27 +99,40 @@ def org_roles(*roles: str, scope: str | None = None, page: bool = False) -> dict
     return {"access": Access(roles=frozenset(roles), scope=scope), "page": page}
 
 
+@dataclass
+class _SettingsRateLimitConfig(RateLimitConfig):
+    #: The :class:`~issuer.settings.Settings` field holding the requests allowed per minute.
+    setting: str = field(default="login_rate_per_minute")
+
+
 class _SettingsRateLimit(RateLimitMiddleware):
     """litestar's rate limiter, with the limit read from the app's settings at each request: the route
     handlers (and their middleware) are declared before any :class:`~issuer.settings.Settings` exists."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.max_requests = scope["litestar_app"].state.settings.login_rate_per_minute
+        setting = self.config.setting if isinstance(self.config, _SettingsRateLimitConfig) else ""
+        self.max_requests = int(getattr(scope["litestar_app"].state.settings, setting))
         await super().__call__(scope, receive, send)
 
 
-def sign_in_rate_limit(store: str) -> DefineMiddleware:
-    """Handler middleware: ``settings.login_rate_per_minute`` requests per client IP a minute, then 429.
+def rate_limit(store: str, setting: str) -> DefineMiddleware:
+    """Handler middleware: ``settings.<setting>`` requests per client IP a minute, then 429.
 
     Each ``store`` (a name in the app's stores) counts separately. The client address is the one the
     ASGI server reports: behind a proxy, run the server with its proxy-headers option.
     """
-    config = RateLimitConfig(
+    config = _SettingsRateLimitConfig(
         rate_limit=("minute", 10),  # replaced by the settings' value per request
         store=store,
         middleware_class=_SettingsRateLimit,
+        setting=setting,
     )
     return config.middleware
+
+
+def sign_in_rate_limit(store: str) -> DefineMiddleware:
+    """:func:`rate_limit` by ``settings.login_rate_per_minute`` (sign-ins, invitation links)."""
+    return rate_limit(store, "login_rate_per_minute")
 
 
 def origin_of(url: str) -> str:

@@ -59,6 +59,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "IMPORT_REFUSED": 422,
     "OAUTH_ERROR": 400,
     "INVALID_CLIENT_METADATA": 400,
+    "SHARE_LINK_GONE": 410,
 }
 """HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
 

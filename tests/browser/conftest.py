@@ -68,6 +68,10 @@ def fx_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             "-m",
             "issuer.cli",
             "demo",
+            # A host name, not 127.0.0.1: the organisations' did:web DIDs derive from it, and did:web
+            # refuses IP addresses, so badges issued under an IP base URL would never verify.
+            "--host",
+            "localhost",
             "--port",
             str(port),
             "--data-dir",
@@ -78,7 +82,7 @@ def fx_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://localhost:{port}"  # the demo's own base URL (a did:web needs a host name)
     deadline = time.monotonic() + 120
     while True:
         try:

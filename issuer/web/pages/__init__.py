@@ -13,6 +13,11 @@ from litestar.static_files import create_static_files_router
 
 from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
+from issuer.web.pages.badge_page import BadgePages
+from issuer.web.pages.learner import LearnerPages
+from issuer.web.pages.org_admin import OrgAdminPages
+from issuer.web.pages.registrar import RegistrarPages
+from issuer.web.pages.verify import VerifierPages
 
 __all__ = ["PAGE_HANDLERS", "STATIC_DIR"]
 
@@ -20,6 +25,11 @@ STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 
 PAGE_HANDLERS: list[Any] = [
     AccountPages,
+    VerifierPages,
+    RegistrarPages,
+    OrgAdminPages,
+    LearnerPages,
+    BadgePages,
     create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],

@@ -19,6 +19,11 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const other of document.querySelectorAll(`input[name="${box.dataset.selectAll}"]`)) other.checked = box.checked;
     });
   }
+  // Print buttons: <button data-print hidden>.
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
   // A page showing work in progress reloads itself until the work is done: <div data-reload-seconds="2">.
   const reload = document.querySelector("[data-reload-seconds]");
   if (reload) setTimeout(() => window.location.reload(), Number(reload.dataset.reloadSeconds) * 1000);

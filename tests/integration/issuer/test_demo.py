@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 async def test_demo_seeds_every_submission_state_once(tmp_path: Path) -> None:
     settings = demo_settings(tmp_path / "demo", host="0.0.0.0", port=8123)  # noqa: S104
     settings.defs_dir = BADGE_DEFS
-    assert settings.base_url == "http://127.0.0.1:8123"
+    assert settings.base_url == "http://localhost:8123"
     assert (tmp_path / "demo" / "demo-passphrase").stat().st_mode & 0o077 == 0
     logins = await seed_demo(settings)
     assert {login.role for login in logins} == {"admin", "teacher", "supervisor", "student", "registrar"}

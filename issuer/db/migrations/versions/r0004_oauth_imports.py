@@ -1,7 +1,7 @@
 """OAuth 2.0 clients, codes and tokens for the Open Badges 3.0 API, and badges learners imported.
 
-Revision ID: r0004
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r0004"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
