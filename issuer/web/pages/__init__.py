@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
 from issuer.web.pages.badge_page import BadgePages
+from issuer.web.pages.imports import ImportPages
 from issuer.web.pages.learner import LearnerPages
 from issuer.web.pages.org_admin import OrgAdminPages
 from issuer.web.pages.registrar import RegistrarPages
@@ -29,6 +30,7 @@ PAGE_HANDLERS: list[Any] = [
     RegistrarPages,
     OrgAdminPages,
     LearnerPages,
+    ImportPages,
     BadgePages,
     create_static_files_router(
         path="/static",

@@ -384,6 +384,16 @@ def _cells() -> list[Cell]:
             SIGNED_IN,
             denied_codes=AUTH_DENIED,
         ),
+        _page("GET", "/me/imports", "/me/imports", SIGNED_IN),
+        _page("POST", "/me/imports", "/me/imports", SIGNED_IN, form={}),
+        _page(
+            "POST",
+            "/me/imports/{import_id:uuid}/remove",
+            "/me/imports/{random}/remove",
+            SIGNED_IN,
+            form={},
+            denied_codes=AUTH_DENIED,
+        ),
         # The Open Badges 3.0 API takes OAuth access tokens only: no session or API token gets in.
         Cell("GET", "/ims/ob/v3p0/discovery", "/ims/ob/v3p0/discovery", ANYONE),
         Cell("GET", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY),
