@@ -23,11 +23,13 @@ $(UV):
 env: $(UV)
 	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet
 
-# The JavaScript implementation used by the interop tests, and axe-core for the browser tests (skipped
-# with a reason when npm is missing, a failure under CI=true).
+# The JavaScript implementation used by the interop tests, axe-core for the browser tests and the
+# wallet-side clients of the wallet pickup tests (skipped with a reason when npm is missing, a failure
+# under CI=true).
 interop-deps:
 	@if command -v npm >/dev/null 2>&1; then \
-	  (cd tests/interop && npm ci --silent --no-audit --no-fund) && (cd tests/browser && npm ci --silent --no-audit --no-fund); \
+	  (cd tests/interop && npm ci --silent --no-audit --no-fund) && (cd tests/browser && npm ci --silent --no-audit --no-fund) && \
+	  (cd tests/wallet && npm ci --silent --no-audit --no-fund); \
 	else echo "npm not found: interop and browser tests will be skipped"; fi
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser of its own).
@@ -71,4 +73,4 @@ tour: env
 	bash scripts/demo_tour.sh
 
 clean:
-	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules
+	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .pytest_cache tests/interop/node_modules tests/wallet/node_modules

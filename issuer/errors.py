@@ -25,6 +25,10 @@ IssuerError
   OAuthError                 OAUTH_ERROR             an OAuth 2.0 request refused (RFC 6749 §5.2 ``error``)
   ClientRegistrationError    INVALID_CLIENT_METADATA a dynamic client registration refused (RFC 7591 §3.2.2)
   ShareLinkGoneError         SHARE_LINK_GONE         a badge share link its learner withdrew, or that expired
+  WalletOfferInvalidError    WALLET_OFFER_INVALID    a wallet offer or exchange that is unknown, used or expired
+  InvalidPresentationError   INVALID_PRESENTATION    a wallet's DID authentication presentation that does not verify
+  WalletProtocolError        WALLET_PROTOCOL_ERROR   an OAuth 2.0 / OpenID4VCI error, answered as that protocol's
+                                                     error JSON (``error``: invalid_grant, invalid_proof...)
 """
 
 from __future__ import annotations
@@ -179,3 +183,28 @@ class ShareLinkGoneError(IssuerError):
     def __init__(self, detail: str, *, withdrawn: bool) -> None:
         super().__init__(detail)
         self.withdrawn = withdrawn
+
+
+class WalletOfferInvalidError(IssuerError):
+    code: ClassVar[str] = "WALLET_OFFER_INVALID"
+
+
+class InvalidPresentationError(IssuerError):
+    code: ClassVar[str] = "INVALID_PRESENTATION"
+
+
+class WalletProtocolError(IssuerError):
+    """An error of the OAuth 2.0 token endpoint or the OpenID4VCI endpoints, which wallets read as
+    ``{"error", "error_description"}`` (RFC 6749 §5.2, OpenID4VCI 1.0 §8.3.1.2), not as problem+json.
+
+    Attributes:
+        error: the protocol's error code (``invalid_request``, ``invalid_grant``, ``invalid_token``,
+            ``invalid_proof``, ``invalid_nonce``, ``unknown_credential_configuration``,
+            ``invalid_credential_request``, ``credential_request_denied``).
+    """
+
+    code: ClassVar[str] = "WALLET_PROTOCOL_ERROR"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
         credit_rules: which rules file in ``<defs_dir>/credit_rules/`` an organisation's registrar
             applies, by organisation slug (``{"riverbend-cc": "riverbend-community-college"}``, JSON in
             ``ISSUER_CREDIT_RULES``); an organisation not listed uses ``<slug>.yaml`` if there is one.
+        wallet_offer_minutes: how long a wallet offer (QR code, links) stays usable
+            (``ISSUER_WALLET_OFFER_MINUTES``, default 10).
     """
 
     model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
@@ -69,6 +71,7 @@ class Settings(BaseSettings):
     verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     verifier_network: bool = True
     credit_rules: dict[str, str] = Field(default_factory=dict)
+    wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> Self:

@@ -42,6 +42,9 @@ __all__ = [
     "Submission",
     "SupervisorGrant",
     "UtcDateTime",
+    "WalletDelivery",
+    "WalletNonce",
+    "WalletOfferRow",
     "WebSession",
     "as_utc",
 ]
@@ -604,6 +607,101 @@ class AuditEvent(SQLModel, table=True):
     subject_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(80), nullable=True))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
     at: datetime = Field(sa_column=_when())
+
+
+WALLET_OFFER_STATES = ("offered", "token_issued", "delivered", "failed")
+
+
+class WalletOfferRow(SQLModel, table=True):
+    """A one-time offer to put one credential into a wallet: OpenID4VCI (pre-authorized code) or the
+    DCC Learner Credential Wallet's VC-API exchange, whichever the wallet uses first.
+
+    Only SHA-256 digests of its secrets are stored: the offer link's token, the pre-authorized code, the
+    exchange link's token, the access token, and the transaction code (PIN, hashed with the
+    pre-authorized code so a database reader cannot try the million PINs). ``challenge`` is the DID
+    authentication challenge of the exchange (not a secret: the wallet must sign it).
+    """
+
+    __tablename__ = "wallet_offer"
+    __table_args__ = (
+        sa.UniqueConstraint("offer_token_hash", name="uq_wallet_offer_offer_token"),
+        sa.UniqueConstraint("code_hash", name="uq_wallet_offer_code"),
+        sa.UniqueConstraint("exchange_token_hash", name="uq_wallet_offer_exchange_token"),
+        sa.UniqueConstraint("access_token_hash", name="uq_wallet_offer_access_token"),
+        _in("state", WALLET_OFFER_STATES, "ck_wallet_offer_state"),
+        sa.Index("ix_wallet_offer_credential", "credential_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="CASCADE"))
+    credential_id: str = Field(
+        sa_column=sa.Column(sa.String(60), sa.ForeignKey("credential.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_by_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("person", nullable=True, ondelete="SET NULL")
+    )
+    offer_token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    code_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    tx_code_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    tx_code_failures: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False))
+    exchange_token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    challenge: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    access_token_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    access_token_expires_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+    state: str = Field(default="offered", sa_column=sa.Column(sa.String(12), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    used_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+class WalletNonce(SQLModel, table=True):
+    """A ``c_nonce`` handed out by an organisation's OpenID4VCI nonce endpoint: fresh for a few minutes,
+    good for one proof of possession (``used_at``). Only its SHA-256 is stored."""
+
+    __tablename__ = "wallet_nonce"
+    __table_args__ = (
+        sa.UniqueConstraint("nonce_hash", name="uq_wallet_nonce_hash"),
+        sa.Index("ix_wallet_nonce_expires", "expires_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(sa_column=_ref("organisation", ondelete="CASCADE"))
+    nonce_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    used_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+WALLET_PROTOCOLS = ("oid4vci", "vcapi")
+WALLET_FORMATS = ("ldp_vc", "jwt_vc_json")
+
+
+class WalletDelivery(SQLModel, table=True):
+    """A copy of a credential bound to a wallet's DID, as handed out (the signed text verbatim).
+
+    The copy has its own id (``delivered_id``) and reuses the original's status entries, so revoking
+    the original revokes every copy.
+    """
+
+    __tablename__ = "wallet_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("offer_id", name="uq_wallet_delivery_offer"),
+        _in("protocol", WALLET_PROTOCOLS, "ck_wallet_delivery_protocol"),
+        _in("format", WALLET_FORMATS, "ck_wallet_delivery_format"),
+        sa.Index("ix_wallet_delivery_credential", "credential_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    offer_id: uuid.UUID = Field(sa_column=_ref("wallet_offer", ondelete="CASCADE"))
+    credential_id: str = Field(
+        sa_column=sa.Column(sa.String(60), sa.ForeignKey("credential.id", ondelete="CASCADE"), nullable=False)
+    )
+    delivered_id: str = Field(sa_column=sa.Column(sa.String(60), nullable=False))
+    holder_did: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    protocol: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    format: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    delivered_at: datetime = Field(sa_column=_when())
 
 
 class OAuthClient(SQLModel, table=True):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from xml.sax.saxutils import escape
 
 from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from issuer.db.models import (
     BadgeVersion,
@@ -44,6 +44,7 @@ from issuer.db.models import (
     Person,
     ShareLink,
     Submission,
+    WalletOfferRow,
 )
 from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
 from issuer.roles import STAFF_ROLES
@@ -408,6 +409,15 @@ async def delete_learner(
     )
     for key in keys:
         await asyncio.to_thread(services.evidence.delete, key)
+    # Their wallet offers and deliveries (a delivery names their wallet's DID) go; the wallet copies
+    # already handed out keep verifying, under the original's status entry.
+    await session.execute(
+        delete(WalletOfferRow).where(
+            col(WalletOfferRow.credential_id).in_(
+                select(Credential.id).where(Credential.recipient_id == learner.id)
+            )
+        )
+    )
     # recipient_id would be cleared by ON DELETE SET NULL; recipient (their e-mail or DID) and the
     # staff's note on why a badge was revoked are ours to clear.
     await session.execute(

@@ -21,12 +21,15 @@ from issuer.web.api.audit import AuditController
 from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award_jobs
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
+from issuer.web.api.exchanges import exchange
 from issuer.web.api.imports import ImportController
 from issuer.web.api.learners import LearnerController, MyRecordController
 from issuer.web.api.oauth import OAuthController
 from issuer.web.api.obapi import ObApiController
+from issuer.web.api.oid4vci import OID4VCI_HANDLERS
 from issuer.web.api.session import SessionController
 from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
+from issuer.web.api.wallet_offers import MyWalletOfferController, OrgWalletOfferController
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
@@ -73,6 +76,10 @@ ROUTE_HANDLERS: list[Any] = [
     ImportController,
     OAuthController,
     ObApiController,
+    MyWalletOfferController,
+    OrgWalletOfferController,
+    *OID4VCI_HANDLERS,
+    exchange,
     *PAGE_HANDLERS,
 ]
 

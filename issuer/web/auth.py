@@ -71,17 +71,21 @@ class Access:
             path parameter; None: any signed-in person (the handler limits them to their own data).
         scope: the API token scope the route needs (sessions have every scope).
         oauth_scope: an Open Badges 3.0 API route: the OAuth 2.0 scope its access token needs.
+        any_origin: a public route that takes unsafe requests from any site (wallet protocol endpoints:
+            they use no cookie, so there is no sign-in to forge, and browser-based wallets send their
+            own ``Origin``).
     """
 
     public: bool = False
     roles: frozenset[str] | None = None
     scope: str | None = None
     oauth_scope: str | None = None
+    any_origin: bool = False
 
 
-def public(*, page: bool = False) -> dict[str, Any]:
-    """Open to anyone (published documents, health, sign-in)."""
-    return {"access": Access(public=True), "page": page}
+def public(*, any_origin: bool = False, page: bool = False) -> dict[str, Any]:
+    """Open to anyone (published documents, health, sign-in); ``any_origin``: see :class:`Access`."""
+    return {"access": Access(public=True, any_origin=any_origin), "page": page}
 
 
 def signed_in(scope: str | None = None, *, page: bool = False) -> dict[str, Any]:
@@ -233,7 +237,8 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
         raise ForbiddenError("this endpoint declares no access rule")
     services: Services = connection.app.state.services
     if access.public:
-        _check_origin(connection, services)
+        if not access.any_origin:
+            _check_origin(connection, services)
         return
     if access.oauth_scope is not None:
         connection.state.principal = await _authenticate_oauth(connection, services, access.oauth_scope)

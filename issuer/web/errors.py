@@ -28,7 +28,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from issuer.errors import ClientRegistrationError, IssuerError, OAuthError
+from issuer.errors import ClientRegistrationError, IssuerError, OAuthError, WalletProtocolError
 from issuer.web.pages.errors import error_page
 from keys.errors import KeysError
 
@@ -60,6 +60,8 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "OAUTH_ERROR": 400,
     "INVALID_CLIENT_METADATA": 400,
     "SHARE_LINK_GONE": 410,
+    "WALLET_OFFER_INVALID": 410,
+    "INVALID_PRESENTATION": 422,
 }
 """HTTP status per :mod:`issuer.errors` code; a code not listed is a 500."""
 
@@ -162,6 +164,28 @@ def _issuer_error(request: Request[Any, Any, Any], exc: IssuerError) -> Response
     )
 
 
+# RFC 6749 §5.2 and RFC 6750 §3.1: a bad token is 401 (with WWW-Authenticate), everything else 400.
+_OAUTH_STATUS: Final[Mapping[str, int]] = {
+    "invalid_token": 401,
+    "invalid_client": 401,
+    "insufficient_scope": 403,
+}
+
+
+def _wallet_protocol_error(_: Request[Any, Any, Any], exc: WalletProtocolError) -> Response[dict[str, Any]]:
+    # Wallets read OAuth's error JSON here, not problem+json (OpenID4VCI 1.0 §6.3, §8.3.1.2).
+    status = _OAUTH_STATUS.get(exc.error, 400)
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+    return Response(
+        {"error": exc.error, "error_description": exc.detail},
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
 def _keys_error(_: Request[Any, Any, Any], exc: KeysError) -> Response[dict[str, Any]]:
     # A key store problem is the operator's to fix; its message names paths, so it goes to the log only.
     _log.error("key store error: %s", exc)
@@ -256,6 +280,7 @@ def _for_pages(handler: Callable[[Request[Any, Any, Any], Any], Response[dict[st
 def exception_handlers() -> ExceptionHandlersMap:
     """The handlers to give ``Litestar(exception_handlers=...)``."""
     return {
+        WalletProtocolError: _wallet_protocol_error,  # wallets only: never a page
         IssuerError: _for_pages(_issuer_error),
         KeysError: _for_pages(_keys_error),
         ValidationException: _for_pages(_validation_error),

@@ -58,6 +58,8 @@ EXTRA: dict[str, set[str]] = {
     },
     "issuer.db": {"sqlalchemy", "sqlmodel", "alembic", "advanced_alchemy", "aiosqlite", "asyncpg"},
     "issuer.services": {"sqlalchemy", "sqlmodel", "anyio"},
+    # A wallet offer comes with its QR code, for the API and the pages alike.
+    "issuer.services.wallet_offers": {"qrcode"},
     "issuer.settings": {"pydantic_settings"},
     "issuer.accounts": {"argon2"},
 }

@@ -408,6 +408,65 @@ def _cells() -> list[Cell]:
         _page("POST", "/oauth/authorize", "/oauth/authorize", SIGNED_IN, form={}),
         Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
         Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
+        # Wallet pickup: a learner offers their own badge (others: not found), staff any of the school's
+        # (a body of the wrong shape stops staff at validation); the wallet protocol endpoints are public,
+        # their secrets being the credentials (an unknown offer is 410; the credential endpoint's 401 is
+        # OAuth's invalid_token, not the service's sign-in, so only 403 counts as a refusal there).
+        Cell(
+            "POST",
+            "/api/me/credentials/{credential_id:str}/wallet-offers",
+            "/api/me/credentials/{credential}/wallet-offers",
+            frozenset({"student"}),
+            json={},
+        ),
+        Cell(
+            "POST",
+            f"{cred}/wallet-offers",
+            "/api/orgs/lincoln-hs/credentials/{credential}/wallet-offers",
+            STAFF,
+            json={"txCode": "not a boolean"},
+        ),
+        Cell(
+            "GET",
+            "/.well-known/openid-credential-issuer/orgs/{slug:str}",
+            "/.well-known/openid-credential-issuer/orgs/lincoln-hs",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/orgs/{slug:str}/.well-known/openid-credential-issuer",
+            "/orgs/lincoln-hs/.well-known/openid-credential-issuer",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/.well-known/oauth-authorization-server/orgs/{slug:str}",
+            "/.well-known/oauth-authorization-server/orgs/lincoln-hs",
+            ANYONE,
+        ),
+        Cell(
+            "GET",
+            "/orgs/{slug:str}/oid4vci/offers/{offer_token:str}",
+            "/orgs/lincoln-hs/oid4vci/offers/{random}",
+            ANYONE,
+        ),
+        Cell("POST", "/orgs/{slug:str}/oid4vci/token", "/orgs/lincoln-hs/oid4vci/token", ANYONE),
+        Cell("POST", "/orgs/{slug:str}/oid4vci/nonce", "/orgs/lincoln-hs/oid4vci/nonce", ANYONE),
+        Cell(
+            "POST",
+            "/orgs/{slug:str}/oid4vci/credential",
+            "/orgs/lincoln-hs/oid4vci/credential",
+            ANYONE,
+            json={},
+            denied_codes=frozenset({403}),
+        ),
+        Cell(
+            "POST",
+            "/orgs/{slug:str}/exchanges/{exchange_token:str}",
+            "/orgs/lincoln-hs/exchanges/{random}",
+            ANYONE,
+            json={},
+        ),
         # Last: signing out ends each person's session (the API's sign-out is public: it only clears).
         _page("POST", "/sign-out", "/sign-out", SIGNED_IN),
         Cell("DELETE", "/api/session", "/api/session", ANYONE),
