@@ -18,7 +18,7 @@ from issuer.services.context import build_services, utc_now
 from issuer.settings import Settings
 from issuer.web.api.admin import InvitationController, OrgAdminController
 from issuer.web.api.audit import AuditController
-from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award_jobs
+from issuer.web.api.awards import AwardController
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
 from issuer.web.api.exchanges import exchange
@@ -33,6 +33,7 @@ from issuer.web.api.wallet_offers import MyWalletOfferController, OrgWalletOffer
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
+from issuer.web.jobs import resume_award_jobs, stop_award_jobs
 from issuer.web.pages import PAGE_HANDLERS
 from issuer.web.pages.security import security_headers
 from issuer.web.public import PublicController

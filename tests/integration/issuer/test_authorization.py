@@ -93,6 +93,59 @@ def _cells() -> list[Cell]:
         ),
         _page("GET", "/account", "/account", SIGNED_IN),
         _page("POST", "/account/password", "/account/password", SIGNED_IN, form={"current": "wrong"}),
+        # Staff pages: forms without their fields stop at validation (422) and change nothing.
+        _page("GET", "/orgs/{slug:str}/queue", "/orgs/lincoln-hs/queue", REVIEWERS),
+        _page("POST", "/orgs/{slug:str}/queue/approve", "/orgs/lincoln-hs/queue/approve", REVIEWERS),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}",
+            "/orgs/lincoln-hs/submissions/{submission}",
+            REVIEWERS,
+        ),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}/files/{file_id:uuid}",
+            "/orgs/lincoln-hs/submissions/{submission}/files/{file}",
+            REVIEWERS,
+        ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}/review",
+            "/orgs/lincoln-hs/submissions/{submission}/review",
+            REVIEWERS,
+        ),
+        _page("GET", "/orgs/{slug:str}/award", "/orgs/lincoln-hs/award", REVIEWERS),
+        _page("POST", "/orgs/{slug:str}/award", "/orgs/lincoln-hs/award", REVIEWERS),
+        _page("GET", "/orgs/{slug:str}/award/bulk", "/orgs/lincoln-hs/award/bulk", STAFF),
+        _page("POST", "/orgs/{slug:str}/award/bulk", "/orgs/lincoln-hs/award/bulk", STAFF),
+        _page("GET", "/orgs/{slug:str}/award/jobs/{job_id:uuid}", "/orgs/lincoln-hs/award/jobs/{job}", STAFF),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/award/jobs/{job_id:uuid}/rejected.csv",
+            "/orgs/lincoln-hs/award/jobs/{job}/rejected.csv",
+            STAFF,
+        ),
+        _page("GET", "/orgs/{slug:str}/credentials", "/orgs/lincoln-hs/credentials", STAFF),
+        *(
+            _page(
+                method,
+                f"/orgs/{{slug:str}}/credentials/{{credential_id:uuid}}/{change}",
+                f"/orgs/lincoln-hs/credentials/{{credential_uuid}}/{change}",
+                frozenset({"admin"}) if change == "revoke" else STAFF,
+                # Revoke and suspend need a reason; reinstating the active badge is refused (409 form).
+            )
+            for change in ("revoke", "suspend", "reinstate")
+            for method in ("GET", "POST")
+        ),
+        # The invitation link is its own credential: public pages; an unknown token is the 410 page.
+        _page("GET", "/invitations/{token:str}", "/invitations/unknown-token", ANYONE),
+        _page(
+            "POST",
+            "/invitations/{token:str}/accept",
+            "/invitations/unknown-token/accept",
+            ANYONE,
+            form={"name": "Matrix"},
+        ),
         _page("GET", "/verify", "/verify", ANYONE),
         _page("POST", "/verify", "/verify", ANYONE, form={}, denied_codes=frozenset({403})),
         _page("GET", "/orgs/{slug:str}/registrar", "/orgs/riverbend-cc/registrar", frozenset({"registrar"})),
@@ -163,6 +216,13 @@ def _cells() -> list[Cell]:
             "/me/badges/{credential}/share",
             frozenset({"student"}),
             form={"audience": ""},
+        ),
+        _page(
+            "POST",
+            "/me/badges/{credential_id:str}/wallet",
+            "/me/badges/{credential}/wallet",
+            frozenset({"student"}),
+            form={},
         ),
         _page(
             "POST",
@@ -500,6 +560,7 @@ async def _objects(world: World) -> dict[str, str]:
         "submission": submission["id"],
         "file": submission["files"][0]["id"],
         "credential": credential_id,
+        "credential_uuid": credential_id.removeprefix("urn:uuid:"),
         "job": job.json()["id"],
         "student": world.person_id("student"),
     }
