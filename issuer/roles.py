@@ -29,6 +29,7 @@ Scope = Literal[
     "credentials:status",  # revoke, suspend, reinstate
     "record:read",  # a learner's own record, downloads
     "record:delete",  # a learner's request to delete their personal data
+    "record:import",  # a learner adds badges earned elsewhere to their record
     "org:admin",  # members, invitations, keys, badge definitions
     "audit:read",  # the audit log
 ]

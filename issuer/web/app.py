@@ -22,7 +22,10 @@ from issuer.web.api.awards import AwardController
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
 from issuer.web.api.exchanges import exchange
+from issuer.web.api.imports import ImportController
 from issuer.web.api.learners import LearnerController, MyRecordController
+from issuer.web.api.oauth import OAuthController
+from issuer.web.api.obapi import ObApiController
 from issuer.web.api.oid4vci import OID4VCI_HANDLERS
 from issuer.web.api.session import SessionController
 from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
@@ -71,6 +74,9 @@ ROUTE_HANDLERS: list[Any] = [
     LearnerController,
     MyRecordController,
     AuditController,
+    ImportController,
+    OAuthController,
+    ObApiController,
     MyWalletOfferController,
     OrgWalletOfferController,
     *OID4VCI_HANDLERS,
@@ -124,6 +130,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 security_schemes={
                     "session": SecurityScheme(type="apiKey", name="mb_session", security_scheme_in="cookie"),
                     "token": SecurityScheme(type="http", scheme="bearer", description="API token mbt_…"),
+                    "oauth": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="OAuth 2.0 access token (Open Badges 3.0 API)",
+                    ),
                 }
             ),
         ),

@@ -15,6 +15,7 @@ from issuer.web.auth import public
 from issuer.web.pages.account import AccountPages
 from issuer.web.pages.awards import AwardPages, CredentialPages
 from issuer.web.pages.badge_page import BadgePages
+from issuer.web.pages.imports import ImportPages
 from issuer.web.pages.invitations import InvitationPages
 from issuer.web.pages.learner import LearnerPages
 from issuer.web.pages.org_admin import OrgAdminPages
@@ -36,6 +37,7 @@ PAGE_HANDLERS: list[Any] = [
     RegistrarPages,
     OrgAdminPages,
     LearnerPages,
+    ImportPages,
     BadgePages,
     create_static_files_router(
         path="/static",

@@ -42,6 +42,7 @@ PEOPLE = (
     "other_student",
 )
 ANYONE = frozenset({None, *PEOPLE})
+NOBODY: frozenset[str | None] = frozenset()
 SIGNED_IN = frozenset(PEOPLE)
 STAFF = frozenset({"admin", "teacher"})
 REVIEWERS = STAFF | {"supervisor"}
@@ -433,6 +434,40 @@ def _cells() -> list[Cell]:
             frozenset({"student"}),
             json={"confirm": "not-her-address@example.org"},
         ),
+        # Badges earned elsewhere, added by the learner (verified first; an empty body changes nothing).
+        Cell("GET", "/api/me/imports", "/api/me/imports", SIGNED_IN),
+        Cell("POST", "/api/me/imports", "/api/me/imports", SIGNED_IN, json={}),
+        Cell(
+            "DELETE",
+            "/api/me/imports/{import_id:uuid}",
+            "/api/me/imports/{random}",
+            SIGNED_IN,
+            denied_codes=AUTH_DENIED,
+        ),
+        _page("GET", "/me/imports", "/me/imports", SIGNED_IN),
+        _page("POST", "/me/imports", "/me/imports", SIGNED_IN, form={}),
+        _page(
+            "POST",
+            "/me/imports/{import_id:uuid}/remove",
+            "/me/imports/{random}/remove",
+            SIGNED_IN,
+            form={},
+            denied_codes=AUTH_DENIED,
+        ),
+        # The Open Badges 3.0 API takes OAuth access tokens only: no session or API token gets in.
+        Cell("GET", "/ims/ob/v3p0/discovery", "/ims/ob/v3p0/discovery", ANYONE),
+        Cell("GET", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY),
+        Cell("POST", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY, json={}),
+        Cell("GET", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY),
+        Cell("PUT", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY, json={}),
+        # OAuth: registration is open; the consent page and the decision are pages for a signed-in
+        # learner (the decision with the session's form CSRF token); the token and revocation endpoints
+        # authenticate clients, not people.
+        Cell("POST", "/oauth/register", "/oauth/register", ANYONE, json={}),
+        _page("GET", "/oauth/authorize", "/oauth/authorize", SIGNED_IN),
+        _page("POST", "/oauth/authorize", "/oauth/authorize", SIGNED_IN, form={}),
+        Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
+        Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
         # Wallet pickup: a learner offers their own badge (others: not found), staff any of the school's
         # (a body of the wrong shape stops staff at validation); the wallet protocol endpoints are public,
         # their secrets being the credentials (an unknown offer is 410; the credential endpoint's 401 is
