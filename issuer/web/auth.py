@@ -186,6 +186,7 @@ async def _authenticate(
         if connection.scope.get("method", "GET") not in _SAFE_METHODS:
             sent = await _sent_csrf_token(connection)
             if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
+                await _close_uploads(connection)
                 raise ForbiddenError(
                     f"send the session's CSRF token in the {CSRF_HEADER} header (or a form's {CSRF_FIELD} field)"
                 )
@@ -219,6 +220,13 @@ async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> st
     form = await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()
     value = form.get(CSRF_FIELD)
     return value if isinstance(value, str) else ""
+
+
+async def _close_uploads(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """A refused form's uploaded files are closed here: no handler will read (and close) them."""
+    content_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "multipart/form-data":
+        await (await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()).close()
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
