@@ -2,7 +2,8 @@
 uvicorn server (``badges demo`` in a subprocess, with its own data folder and demo badges).
 
 Measured by default: ``POST /verify`` with a valid demo badge (the whole verification: proof, issuer key
-from the service's own data, status list) and ``GET /verify``. More pages: ``BENCH_PAGE_URLS`` (paths or
+from the service's own data, status list), ``GET /verify``, and the public badge page of a share link the
+learner makes first (``GET /s/<token>``: the badge checked live, an opening logged). More pages: ``BENCH_PAGE_URLS`` (paths or
 URLs separated by spaces, e.g. a share link ``/s/<token>``) or ``run(extra_urls=...)``; each is fetched
 with GET. ``BENCH_CLIENTS`` clients (default 16) send requests back to back, ``BENCH_REQUESTS`` (default
 400) per measured page in all. Every answer must be 200 (and "Verified" for the verification), or the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the demo's published password
 LEARNER = "ana@students.lincoln.demo"
 START_SECONDS = 120
+VERIFIED = 'id="verdict">Verified<'  # the page's verdict, checked on every answer
 
 
 @dataclass(frozen=True)
@@ -115,16 +118,31 @@ def _stop(server: _Server) -> None:
     server.log.close()
 
 
-def _demo_badge(base_url: str) -> str:
-    """A valid demo badge (JSON-LD), downloaded by its learner through the record API."""
+def _demo_badge(base_url: str) -> tuple[str, str]:
+    """A valid demo badge (JSON-LD), downloaded by its learner through the record API, and the path of a
+    share link of it the learner makes on the badge's page (the public badge page to measure)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        client.post("/api/session", json={"email": LEARNER, "password": DEMO_PASSWORD}).raise_for_status()
+        signed_in = client.post("/api/session", json={"email": LEARNER, "password": DEMO_PASSWORD})
+        signed_in.raise_for_status()
         listed = client.get("/api/me/credentials")
         listed.raise_for_status()
         entry = next(e for e in listed.json() if e["badge"] == "weld-smaw-3f" and "json" in e["downloads"])
         answer = client.get(entry["downloads"]["json"])
         answer.raise_for_status()
-        return answer.text
+        shared = client.post(
+            f"/me/badges/{entry['id']}/share",
+            data={
+                "audience": "bench",
+                "display_name": "Ana S.",
+                "until": "withdrawn",
+                "csrf_token": signed_in.json()["csrfToken"],
+            },
+        )
+        shared.raise_for_status()
+        token = re.search(r'id="share-url"[^>]*value="[^"]*/s/([^"]+)"', shared.text)
+        if token is None:
+            raise RuntimeError("the share page showed no link")
+        return answer.text, f"/s/{token.group(1)}"
 
 
 async def _measure(
@@ -173,7 +191,7 @@ def _repeat(build: Callable[[], httpx.Request]) -> Iterator[httpx.Request]:
 
 
 async def _run_all(
-    base_url: str, badge: str, extra_urls: Sequence[str], *, clients: int, requests: int
+    base_url: str, badge: str, share_path: str, extra_urls: Sequence[str], *, clients: int, requests: int
 ) -> list[Measured]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
@@ -186,19 +204,21 @@ async def _run_all(
                 _repeat(lambda: client.build_request("POST", "/verify", data={"credential": badge})),
                 requests=requests,
                 clients=clients,
-                expect='id="verdict">Verified<',
+                expect=VERIFIED,
             )
         ]
-        for url in ("/verify", *extra_urls):
+        pages = [("GET /verify", "/verify", None), ("GET /s/<token> (badge page)", share_path, VERIFIED)]
+        pages += [(f"GET {url}", url, None) for url in extra_urls]
+        for name, url, expect in pages:
             await client.get(url)
             results.append(
                 await _measure(
-                    f"GET {url}",
+                    name,
                     client,
                     _repeat(lambda url=url: client.build_request("GET", url)),  # type: ignore[misc]
                     requests=requests,
                     clients=clients,
-                    expect=None,
+                    expect=expect,
                 )
             )
     return results
@@ -213,8 +233,10 @@ def run(*, clients: int | None = None, requests: int | None = None, extra_urls: 
     try:
         server = _start(data_dir)
         try:
-            badge = _demo_badge(server.base_url)
-            results = asyncio.run(_run_all(server.base_url, badge, urls, clients=clients, requests=requests))
+            badge, share_path = _demo_badge(server.base_url)
+            results = asyncio.run(
+                _run_all(server.base_url, badge, share_path, urls, clients=clients, requests=requests)
+            )
         finally:
             _stop(server)
     finally:

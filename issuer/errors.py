@@ -21,6 +21,9 @@ IssuerError
   UploadTooLargeError        UPLOAD_TOO_LARGE        a file, or the files of one submission, over the size limit
   InvalidCsvError            INVALID_CSV             a CSV file that cannot be read at all (encoding, header, size)
   InvitationInvalidError     INVITATION_INVALID      an invitation link that is unknown, used, withdrawn or expired
+  ImportRefusedError         IMPORT_REFUSED          a badge to import that does not verify, or is not the learner's
+  OAuthError                 OAUTH_ERROR             an OAuth 2.0 request refused (RFC 6749 §5.2 ``error``)
+  ClientRegistrationError    INVALID_CLIENT_METADATA a dynamic client registration refused (RFC 7591 §3.2.2)
   ShareLinkGoneError         SHARE_LINK_GONE         a badge share link its learner withdrew, or that expired
   WalletOfferInvalidError    WALLET_OFFER_INVALID    a wallet offer or exchange that is unknown, used or expired
   InvalidPresentationError   INVALID_PRESENTATION    a wallet's DID authentication presentation that does not verify
@@ -130,6 +133,46 @@ class InvalidCsvError(IssuerError):
 
 class InvitationInvalidError(IssuerError):
     code: ClassVar[str] = "INVITATION_INVALID"
+
+
+class ImportRefusedError(IssuerError):
+    """A badge a learner tried to add did not verify, or names someone else.
+
+    Attributes:
+        problems: One line per failed check: ``<check id>: <CODE>: <message>``.
+    """
+
+    code: ClassVar[str] = "IMPORT_REFUSED"
+
+    def __init__(self, detail: str, *, problems: Sequence[str] = ()) -> None:
+        super().__init__(detail)
+        self.problems: tuple[str, ...] = tuple(problems)
+
+
+class OAuthError(IssuerError):
+    """An OAuth 2.0 request refused; ``error`` is the RFC 6749 §5.2 / RFC 7009 code (``invalid_grant`` …).
+
+    https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+    """
+
+    code: ClassVar[str] = "OAUTH_ERROR"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
+
+
+class ClientRegistrationError(IssuerError):
+    """A client registration refused; ``error`` is ``invalid_redirect_uri`` or ``invalid_client_metadata``.
+
+    https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+    """
+
+    code: ClassVar[str] = "INVALID_CLIENT_METADATA"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
 
 
 class ShareLinkGoneError(IssuerError):

@@ -30,6 +30,7 @@ Scope = Literal[
     "record:read",  # a learner's own record, downloads
     "record:transcript",  # a learner asks for a signed CLR transcript of their badges
     "record:delete",  # a learner's request to delete their personal data
+    "record:import",  # a learner adds badges earned elsewhere to their record
     "org:admin",  # members, invitations, keys, badge definitions
     "audit:read",  # the audit log
 ]

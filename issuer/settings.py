@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         cookie_secure: send the session cookie only over https (on by default; tests on http turn it off).
         login_rate_per_minute: sign-ins, and invitation links accepted, per client IP address and
             minute (``ISSUER_LOGIN_RATE_PER_MINUTE``); more get 429.
+        terms_url, privacy_url: the operator's terms of service and privacy policy, named in the Open
+            Badges 3.0 API's service description (``ISSUER_TERMS_URL``, ``ISSUER_PRIVACY_URL``;
+            default: the base URL).
         verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
         verifier_network: whether the service's verifier may fetch other issuers' DID documents and
             status lists over HTTPS (public addresses only); off: only this service's own badges verify.
@@ -63,6 +66,8 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = None
     cookie_secure: bool = True
     login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    terms_url: str = ""
+    privacy_url: str = ""
     verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     verifier_network: bool = True
     credit_rules: dict[str, str] = Field(default_factory=dict)

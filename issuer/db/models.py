@@ -27,8 +27,12 @@ __all__ = [
     "Endorsement",
     "EvidenceFile",
     "Guardianship",
+    "ImportedCredential",
     "Invitation",
     "Membership",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
     "Organisation",
     "Person",
     "Review",
@@ -766,3 +770,108 @@ class WalletDelivery(SQLModel, table=True):
     format: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
     text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     delivered_at: datetime = Field(sa_column=_when())
+
+
+class OAuthClient(SQLModel, table=True):
+    """An application registered for the Open Badges 3.0 API (RFC 7591 dynamic registration): a backpack.
+
+    ``client_id`` is public; only the SHA-256 of the client secret is stored. ``scopes`` (JSON list) are
+    the OB 3.0 scopes it registered for: an authorization asks for some of them at most.
+    ``redirect_uris`` (JSON list) are compared exactly. ``details`` keeps the other registered
+    metadata (client_uri, logo_uri, tos_uri, policy_uri, software_id, software_version, contacts).
+    """
+
+    __tablename__ = "oauth_client"
+    __table_args__ = (sa.UniqueConstraint("client_id", name="uq_oauth_client_client_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    secret_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    client_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    redirect_uris: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    scopes: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+
+
+class OAuthCode(SQLModel, table=True):
+    """An authorization code the learner's consent produced: single-use, short-lived, PKCE-bound.
+
+    Only the code's SHA-256 is stored; ``code_challenge`` is the S256 challenge the client sent.
+    ``used_at`` marks it spent: presenting it again revokes the tokens it gave (RFC 6749 §4.1.2).
+    """
+
+    __tablename__ = "oauth_code"
+    __table_args__ = (sa.UniqueConstraint("code_hash", name="uq_oauth_code_code_hash"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    code_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    client_id: uuid.UUID = Field(sa_column=_ref("oauth_client", ondelete="CASCADE"))
+    person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
+    redirect_uri: str = Field(sa_column=sa.Column(sa.String(2000), nullable=False))
+    scopes: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    code_challenge: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    used_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+class OAuthToken(SQLModel, table=True):
+    """An access token (and its refresh token) a client holds for one learner, with the scopes granted.
+
+    Only SHA-256 digests are stored. A refresh replaces the row's tokens (the old refresh token stops
+    working); ``code_id`` ties the tokens to the code that gave them, so a replayed code revokes them.
+    """
+
+    __tablename__ = "oauth_token"
+    __table_args__ = (
+        sa.UniqueConstraint("access_hash", name="uq_oauth_token_access_hash"),
+        sa.UniqueConstraint("refresh_hash", name="uq_oauth_token_refresh_hash"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID = Field(sa_column=_ref("oauth_client", ondelete="CASCADE"))
+    person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
+    code_id: uuid.UUID | None = Field(
+        default=None, sa_column=_ref("oauth_code", nullable=True, ondelete="SET NULL")
+    )
+    access_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    refresh_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    scopes: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    created_at: datetime = Field(sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    refresh_expires_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+    revoked_at: datetime | None = Field(default=None, sa_column=_maybe_when())
+
+
+IMPORT_FORMATS = ("ldp", "jwt")
+
+
+class ImportedCredential(SQLModel, table=True):
+    """A badge issued elsewhere that a learner added to their record after it verified.
+
+    ``text`` is the credential exactly as received (the JSON-LD text, or the compact VC-JWT; from a
+    baked image, the text inside it). One row per learner and credential id: importing the same badge
+    again replaces the text. The other columns are read from the verified credential for listings.
+    """
+
+    __tablename__ = "imported_credential"
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "credential_id", name="uq_imported_credential_person_credential"),
+        _in("format", IMPORT_FORMATS, "ck_imported_credential_format"),
+        sa.Index("ix_imported_credential_person", "person_id", "issued_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = Field(sa_column=_ref("person", ondelete="CASCADE"))
+    credential_id: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    format: str = Field(sa_column=sa.Column(sa.String(4), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    issuer_id: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    issuer_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(500), nullable=True))
+    achievement_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(500), nullable=True))
+    level: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    source: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    issued_at: datetime = Field(sa_column=_when())
+    imported_at: datetime = Field(sa_column=_when())
+    updated_at: datetime = Field(sa_column=_when())

@@ -57,6 +57,7 @@ from issuer.services.audit import record_event
 from issuer.services.catalogue import offered_badge, offered_badges
 from issuer.services.issuing import AttesterInfo, find_award, issue_credential
 from issuer.services.people import normalize_email
+from issuer.services.search import contains_pattern
 from issuer.services.status_lists import StatusSlotTaken, count_allocation
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ __all__ = [
     "get_job",
     "job_progress",
     "rejected_report",
+    "rejected_rows",
     "run_csv_job",
     "run_job",
     "staff_role",
@@ -464,17 +466,23 @@ async def get_job(session: AsyncSession, organisation: Organisation, job_id: uui
     return job
 
 
-async def rejected_report(session: AsyncSession, organisation: Organisation, job_id: uuid.UUID) -> str:
-    """The rejected rows of a job as a CSV report (row, column, value, message)."""
+async def rejected_rows(
+    session: AsyncSession, organisation: Organisation, job_id: uuid.UUID, *, limit: int | None = None
+) -> list[RejectedRow]:
+    """The rejected rows of a job, in file order (the first ``limit`` of them, if given)."""
     await get_job(session, organisation, job_id)
     result = await session.execute(
         select(AwardJobRow)
         .where(AwardJobRow.job_id == job_id, AwardJobRow.outcome == "rejected")
         .order_by(AwardJobRow.row_number)  # type: ignore[arg-type]
+        .limit(limit)
     )
-    return rejected_rows_csv(
-        RejectedRow(row.row_number, row.column or "", row.value, row.message) for row in result.scalars()
-    )
+    return [RejectedRow(row.row_number, row.column or "", row.value, row.message) for row in result.scalars()]
+
+
+async def rejected_report(session: AsyncSession, organisation: Organisation, job_id: uuid.UUID) -> str:
+    """The rejected rows of a job as a CSV report (row, column, value, message)."""
+    return rejected_rows_csv(await rejected_rows(session, organisation, job_id))
 
 
 async def unfinished_jobs(services: Services) -> list[uuid.UUID]:
@@ -872,11 +880,6 @@ async def _run_job(
     return job_progress(await _finish(services, job_id, state="done"))
 
 
-def _like_any(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def forget_learner_in_jobs(session: AsyncSession, email: str) -> None:
     """Scrub a deleted learner's e-mail address from every bulk-award job; does not commit.
 
@@ -893,7 +896,7 @@ async def forget_learner_in_jobs(session: AsyncSession, email: str) -> None:
         # LIKE narrows the rows to read; it folds ASCII case only, so other addresses are matched here.
         if not address.isascii():
             return true()
-        return func.lower(column).like(_like_any(address), escape="\\")
+        return func.lower(column).like(contains_pattern(address), escape="\\")
 
     jobs = await session.execute(
         select(AwardJob).where(or_(found(col(AwardJob.csv_text)), found(col(AwardJob.message))))

@@ -14,6 +14,7 @@ from issuer.db import create_engine, session_factory
 from issuer.definitions import BadgeCatalog, load_catalog
 from issuer.evidence_store import EvidenceStore
 from issuer.keyring import KeyRing
+from issuer.services.verification import VerificationMemo
 from issuer.settings import Settings
 
 __all__ = ["Services", "build_services", "utc_now"]
@@ -38,6 +39,7 @@ class Services:
         keyring: unlocked signers per organisation.
         evidence: the evidence files (``settings.evidence_dir``).
         clock: returns the current time (timezone-aware).
+        verified: recent verification reports of this service's own badges (the public badge page).
     """
 
     settings: Settings
@@ -47,6 +49,7 @@ class Services:
     keyring: KeyRing
     evidence: EvidenceStore
     clock: Callable[[], datetime] = field(default=utc_now)
+    verified: VerificationMemo = field(default_factory=VerificationMemo)
 
     def status_list_url(self, slug: str, purpose: str, number: int) -> str:
         """Where an organisation's status list credential is served (its id, and the verifier's URL)."""

@@ -42,7 +42,13 @@ from issuer.errors import (
 from issuer.services.audit import record_event
 from issuer.services.catalogue import offered_badge
 from issuer.services.members import is_member
-from issuer.services.people import ensure_person, normalize_email, open_session_for
+from issuer.services.people import (
+    check_password_rules,
+    ensure_person,
+    find_person,
+    normalize_email,
+    open_session_for,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -110,6 +116,7 @@ class Accepted:
     organisation: Organisation
     role: str
     grants: list[GrantView]
+    created: bool = False  # this acceptance created the account (a name and password given were used)
 
 
 async def create_invitation(
@@ -262,18 +269,34 @@ async def show_invitation(
 
 
 async def accept_invitation(
-    session: AsyncSession, catalog: BadgeCatalog, token: str, *, now: datetime
+    session: AsyncSession,
+    catalog: BadgeCatalog,
+    token: str,
+    *,
+    now: datetime,
+    display_name: str | None = None,
+    password: str | None = None,
 ) -> Accepted:
     """Accept (or, accepted already, re-open) an invitation: person, membership, grants, a session; commits.
 
     The session acts in the inviting organisation only (the module's docstring says why).
+    ``display_name`` and ``password`` apply only when the acceptance creates the account: an existing
+    account keeps its name and password. Such a password was chosen by whoever held the link, which the
+    inviting staff saw, so signing in with it is restricted to the inviting organisation too.
 
     Raises:
         InvitationInvalidError: unknown, withdrawn or expired.
+        InvalidRequestError: a name or password that breaks the rules (checked before anything is stored).
     """
+    if display_name is not None and (not display_name.strip() or len(display_name) > 200):
+        raise InvalidRequestError("display_name: must be 1-200 characters")
+    if password is not None:
+        check_password_rules(password)
     for attempt in range(2):
         try:
-            return await _accept(session, catalog, token, now=now)
+            return await _accept(
+                session, catalog, token, now=now, display_name=display_name, password=password
+            )
         except IntegrityError:
             # Two clicks on the same link at once: the loser retries and finds the winner's rows.
             await session.rollback()
@@ -282,20 +305,37 @@ async def accept_invitation(
     raise AssertionError  # pragma: no cover - the loop returns or raises
 
 
-async def _accept(session: AsyncSession, catalog: BadgeCatalog, token: str, *, now: datetime) -> Accepted:
+async def _accept(
+    session: AsyncSession,
+    catalog: BadgeCatalog,
+    token: str,
+    *,
+    now: datetime,
+    display_name: str | None,
+    password: str | None,
+) -> Accepted:
     invitation = await _valid_invitation(session, token, now=now)
     organisation = await session.get(Organisation, invitation.organisation_id)
     if organisation is None:
         raise InvitationInvalidError("this invitation's organisation no longer exists")
+    created = False
     if invitation.accepted_at is not None and invitation.person_id is not None:
         person = await session.get(Person, invitation.person_id)
         if person is None:
             raise InvitationInvalidError(
                 "this invitation link is unknown, withdrawn or expired: ask for a new one"
             )
+    elif (existing := await find_person(session, invitation.email)) is not None:
+        person = existing
     else:
+        created = True
         person = await ensure_person(
-            session, email=invitation.email, display_name=invitation.display_name, now=now
+            session,
+            email=invitation.email,
+            display_name=(display_name or invitation.display_name).strip(),
+            password=password,
+            password_org_id=organisation.id if password is not None else None,
+            now=now,
         )
     if invitation.accepted_at is None:
         await _join(session, invitation, person, now=now)
@@ -313,7 +353,7 @@ async def _accept(session: AsyncSession, catalog: BadgeCatalog, token: str, *, n
         session, person=person, now=now, organisation_id=organisation.id
     )  # commits
     grants = [g for g in await grants_of(session, catalog, person.id) if g.organisation == organisation.slug]
-    return Accepted(person, cookie, web_session, organisation, invitation.role, grants)
+    return Accepted(person, cookie, web_session, organisation, invitation.role, grants, created)
 
 
 async def _join(session: AsyncSession, invitation: Invitation, person: Person, *, now: datetime) -> None:

@@ -37,7 +37,7 @@ from issuer.services.audit import record_event
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +46,7 @@ __all__ = [
     "add_member",
     "check_password_rules",
     "create_api_token",
+    "display_names",
     "ensure_person",
     "find_person",
     "list_api_tokens",
@@ -94,6 +95,15 @@ async def find_person(session: AsyncSession, email: str) -> Person | None:
     """The person with that e-mail address, if any."""
     result = await session.execute(select(Person).where(Person.email == normalize_email(email)))
     return result.scalar_one_or_none()
+
+
+async def display_names(session: AsyncSession, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Person id -> display name, for those of ``person_ids`` that exist."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    result = await session.execute(select(Person.id, Person.display_name).where(col(Person.id).in_(wanted)))
+    return {row[0]: row[1] for row in result.all()}
 
 
 async def ensure_person(

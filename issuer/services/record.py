@@ -10,6 +10,9 @@ docs/service.md "Who may do what") reads only that organisation's credentials, a
 only when every membership of the learner is in that organisation: a credential that organisation's
 staff could know must not give power over the rest of the account.
 
+Badges the learner imported (issued elsewhere, ``issuer.services.imports``) are part of the record for
+every reader, marked as imported; they go with the account.
+
 Deletion removes the person (memberships, sessions, tokens, grants, guardianships, submissions and
 reviews of them cascade), their badge share links and the log of their openings, the evidence files, the invitations addressed to their e-mail, their
 e-mail in bulk award jobs, and the recipient and private status reason on their credentials;
@@ -34,6 +37,7 @@ from issuer.db.models import (
     Credential,
     EvidenceFile,
     Guardianship,
+    ImportedCredential,
     Invitation,
     Membership,
     Organisation,
@@ -47,6 +51,7 @@ from issuer.roles import STAFF_ROLES
 from issuer.services.audit import record_event
 from issuer.services.awards import forget_learner_in_jobs
 from issuer.services.catalogue import definition_of
+from issuer.services.imports import list_imports
 from issuer.services.people import normalize_email
 from verifier.baking import bake_png, bake_svg, blank_png
 
@@ -67,6 +72,7 @@ __all__ = [
     "credential_document",
     "delete_learner",
     "download",
+    "read_imported",
     "read_record",
     "record_access",
 ]
@@ -260,6 +266,22 @@ async def read_record(
             )
         await session.commit()
     return entries
+
+
+async def read_imported(
+    session: AsyncSession, principal: Principal, learner_id: uuid.UUID
+) -> list[ImportedCredential]:
+    """The badges the learner imported (issued elsewhere, verified when added), newest first.
+
+    Whoever may read the record sees them, marked as imported: the learner added them so that their
+    school or a registrar sees all their badges in one place. They were issued by no organisation
+    here, so a staff member's or restricted principal's organisation does not narrow them.
+
+    Raises:
+        NotFoundError: no such record for this reader.
+    """
+    await record_access(session, principal, learner_id)
+    return await list_imports(session, learner_id)
 
 
 def credential_document(credential: Credential) -> dict[str, Any]:

@@ -15,14 +15,15 @@ is never in a status list or a credential, and the audit log records only whethe
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from sqlalchemy import update
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
-from issuer.db.models import CREDENTIAL_STATES, Credential, StatusList
+from issuer.db.models import CREDENTIAL_STATES, Credential, Person, StatusList
 from issuer.errors import ForbiddenError, InvalidRequestError, InvalidStateError, NotFoundError
 from issuer.services.audit import record_event
+from issuer.services.search import contains_pattern
 from issuer.services.status_lists import sign_status_list
 from verifier.status import BitstringStatusList
 
@@ -102,10 +103,13 @@ async def list_credentials(
     badge: str | None = None,
     student: uuid.UUID | None = None,
     state: str | None = None,
+    student_text: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Credential], int]:
     """The organisation's credentials, newest first, filtered; returns the page and the total count.
+
+    ``student_text`` keeps the credentials of learners whose name or e-mail address contains it (any case).
 
     Raises:
         InvalidRequestError: an unknown state, or a limit or offset out of range.
@@ -114,13 +118,20 @@ async def list_credentials(
         raise InvalidRequestError(f"state must be one of {', '.join(CREDENTIAL_STATES)}, not {state[:40]!r}")
     if not 1 <= limit <= 500 or offset < 0:
         raise InvalidRequestError("limit must be 1 to 500 and offset 0 or more")
-    conditions = [Credential.organisation_id == organisation.id]
+    conditions: list[Any] = [Credential.organisation_id == organisation.id]
     if badge is not None:
         conditions.append(Credential.badge_slug == badge)
     if student is not None:
         conditions.append(Credential.recipient_id == student)
     if state is not None:
         conditions.append(Credential.state == state)
+    if student_text and student_text.strip():
+        pattern = contains_pattern(student_text.strip())
+        learners = select(Person.id).where(
+            func.lower(col(Person.display_name)).like(pattern, escape="\\")
+            | func.lower(col(Person.email)).like(pattern, escape="\\")
+        )
+        conditions.append(col(Credential.recipient_id).in_(learners))
     total = (
         await session.execute(select(func.count()).select_from(Credential).where(*conditions))
     ).scalar_one()

@@ -43,6 +43,7 @@ from issuer.issuance import EvidenceItem, attesting_role, check_text
 from issuer.services.audit import record_event
 from issuer.services.catalogue import definition_of, offered_badge
 from issuer.services.issuing import AttesterInfo, issue_credential
+from issuer.services.search import contains_pattern
 from issuer.services.status_lists import count_allocation
 
 if TYPE_CHECKING:
@@ -694,10 +695,13 @@ async def review_queue(
     state: str = "submitted",
     badge_slug: str | None = None,
     student_id: uuid.UUID | None = None,
+    student_text: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[SubmissionView], int]:
     """Submissions of the organisation to review, oldest first; a supervisor sees only their grants'.
+
+    ``student_text`` keeps the students whose name or e-mail address contains it (any case).
 
     Returns:
         One page of views, and how many match in all.
@@ -711,6 +715,12 @@ async def review_queue(
         statement = statement.where(Submission.badge_slug == badge_slug)
     if student_id is not None:
         statement = statement.where(Submission.student_id == student_id)
+    if student_text and student_text.strip():
+        pattern = contains_pattern(student_text.strip())
+        statement = statement.join(Person, col(Person.id) == col(Submission.student_id)).where(
+            func.lower(col(Person.display_name)).like(pattern, escape="\\")
+            | func.lower(col(Person.email)).like(pattern, escape="\\")
+        )
     if not roles & {"teacher", "admin"}:
         statement = statement.join(
             SupervisorGrant,

@@ -8,8 +8,11 @@ when ``settings.verifier_network`` is off. JSON-LD contexts are never fetched (t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -20,7 +23,7 @@ import anyio.to_thread
 from sqlmodel import select
 
 from issuer.db import get_organisation
-from issuer.db.models import STATUS_PURPOSES, StatusList
+from issuer.db.models import STATUS_PURPOSES, Credential, StatusList
 from issuer.errors import IssuerError
 from keys.publish import did_document
 from keys.store import read_index
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     from issuer.services.context import Services
     from verifier.resolve import Fetcher
 
-__all__ = ["ServiceFetcher", "verify_in_service"]
+__all__ = ["ServiceFetcher", "VerificationMemo", "verify_in_service", "verify_issued"]
 
 _DOCUMENT: Final = re.compile(r"^/orgs/([a-z0-9-]{1,63})/(?:(did\.json)|status/([a-z]+)/([0-9]{1,9}))$")
 
@@ -115,3 +118,66 @@ async def verify_in_service(
     return await anyio.to_thread.run_sync(
         partial(verify_credential, raw, resolver=resolver, now=now, options=options)
     )
+
+
+class VerificationMemo:
+    """Reports of badges this service issued, for the rest of the minute they were made in (bounded, LRU).
+
+    The public badge page of a popular share link would otherwise repeat the same ~0.1 s of canonicalisation
+    and signature checks on every view. A report depends only on the signed text (immutable), the issuer's
+    published keys (a rotation keeps old keys published), the status lists (part of the key: a revocation
+    changes them, so the next view checks afresh) and the time (the minute is part of the key: a badge
+    expiring within a minute may show valid up to a minute longer).
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._reports: OrderedDict[tuple[str, str, datetime], VerificationReport] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, datetime]) -> VerificationReport | None:
+        with self._lock:
+            report = self._reports.get(key)
+            if report is not None:
+                self._reports.move_to_end(key)
+            return report
+
+    def put(self, key: tuple[str, str, datetime], report: VerificationReport) -> None:
+        with self._lock:
+            self._reports[key] = report
+            self._reports.move_to_end(key)
+            while len(self._reports) > self._size:
+                self._reports.popitem(last=False)
+
+
+async def _status_lists_digest(services: Services, credential: Credential) -> str:
+    async with services.sessions() as session:
+        texts = (
+            await session.execute(
+                select(StatusList.credential)
+                .where(
+                    StatusList.organisation_id == credential.organisation_id,
+                    StatusList.number == credential.list_number,
+                )
+                .order_by(StatusList.purpose)
+            )
+        ).scalars()
+        return hashlib.sha256("\n".join(str(text) for text in texts).encode("utf-8")).hexdigest()
+
+
+async def verify_issued(services: Services, credential: Credential, *, now: datetime) -> VerificationReport:
+    """A badge this service issued, verified in full like any other (:func:`verify_in_service`), the report
+    reused within the minute while its status lists are unchanged (:class:`VerificationMemo`).
+    An indeterminate report is never kept."""
+    text = credential.ldp or credential.jwt or ""
+    key = (
+        hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        await _status_lists_digest(services, credential),
+        now.replace(second=0, microsecond=0),
+    )
+    report = services.verified.get(key)
+    if report is None:
+        report = await verify_in_service(services, text, now=now)
+        if report.verdict != "indeterminate":
+            services.verified.put(key, report)
+    return report

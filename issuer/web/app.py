@@ -18,12 +18,15 @@ from issuer.services.context import build_services, utc_now
 from issuer.settings import Settings
 from issuer.web.api.admin import InvitationController, OrgAdminController
 from issuer.web.api.audit import AuditController
-from issuer.web.api.awards import AwardController, resume_award_jobs, stop_award_jobs
+from issuer.web.api.awards import AwardController
 from issuer.web.api.badges import BadgeController
 from issuer.web.api.credentials import CredentialController
 from issuer.web.api.endorsements import EndorsementController
 from issuer.web.api.exchanges import exchange
+from issuer.web.api.imports import ImportController
 from issuer.web.api.learners import LearnerController, MyRecordController
+from issuer.web.api.oauth import OAuthController
+from issuer.web.api.obapi import ObApiController
 from issuer.web.api.oid4vci import OID4VCI_HANDLERS
 from issuer.web.api.session import SessionController
 from issuer.web.api.submissions import MeSubmissionsController, ReviewQueueController, SubmissionController
@@ -32,6 +35,7 @@ from issuer.web.api.wallet_offers import MyWalletOfferController, OrgWalletOffer
 from issuer.web.auth import authorize, public
 from issuer.web.deps import dependencies
 from issuer.web.errors import exception_handlers, problem
+from issuer.web.jobs import resume_award_jobs, stop_award_jobs
 from issuer.web.pages import PAGE_HANDLERS
 from issuer.web.pages.security import security_headers
 from issuer.web.public import PublicController
@@ -74,6 +78,9 @@ ROUTE_HANDLERS: list[Any] = [
     TranscriptController,
     EndorsementController,
     AuditController,
+    ImportController,
+    OAuthController,
+    ObApiController,
     MyWalletOfferController,
     OrgWalletOfferController,
     *OID4VCI_HANDLERS,
@@ -127,6 +134,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 security_schemes={
                     "session": SecurityScheme(type="apiKey", name="mb_session", security_scheme_in="cookie"),
                     "token": SecurityScheme(type="http", scheme="bearer", description="API token mbt_…"),
+                    "oauth": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="OAuth 2.0 access token (Open Badges 3.0 API)",
+                    ),
                 }
             ),
         ),

@@ -4,6 +4,10 @@ Every route handler declares its access rule in ``opt={"access": ...}`` with :fu
 :func:`signed_in` or :func:`org_roles`; a route without one is refused (fail closed), and
 ``tests/integration/issuer/test_authorization.py`` checks that every route has one.
 
+The Open Badges 3.0 API's routes (:func:`ob_scope`) take only an OAuth 2.0 access token
+(``Authorization: Bearer mboat_…``, issued by ``/oauth/token`` with the learner's consent), never a
+session cookie or an API token: a backpack acts for one learner, within the scopes granted.
+
 A browser authenticates with the ``mb_session`` cookie and must echo its session's CSRF token on unsafe
 methods: in the ``X-CSRF-Token`` header (API calls) or, for an HTML form, in its ``csrf_token`` field; a
 script sends ``Authorization: Bearer mbt_…``. Routes that render pages say so (``page=True``): their
@@ -30,6 +34,7 @@ from issuer.db import Organisation, get_organisation
 from issuer.errors import AuthenticationRequiredError, ForbiddenError
 from issuer.roles import Principal
 from issuer.services.context import Services
+from issuer.services.oauth import resolve_access_token
 from issuer.services.people import resolve_api_token, resolve_session
 
 if TYPE_CHECKING:
@@ -40,6 +45,7 @@ __all__ = [
     "SESSION_COOKIE",
     "Access",
     "authorize",
+    "ob_scope",
     "org_roles",
     "origin_of",
     "public",
@@ -64,6 +70,7 @@ class Access:
         roles: with ``org``: the roles (any of them) needed in the organisation named by the ``slug``
             path parameter; None: any signed-in person (the handler limits them to their own data).
         scope: the API token scope the route needs (sessions have every scope).
+        oauth_scope: an Open Badges 3.0 API route: the OAuth 2.0 scope its access token needs.
         any_origin: a public route that takes unsafe requests from any site (wallet protocol endpoints:
             they use no cookie, so there is no sign-in to forge, and browser-based wallets send their
             own ``Origin``).
@@ -72,6 +79,7 @@ class Access:
     public: bool = False
     roles: frozenset[str] | None = None
     scope: str | None = None
+    oauth_scope: str | None = None
     any_origin: bool = False
 
 
@@ -83,6 +91,11 @@ def public(*, any_origin: bool = False, page: bool = False) -> dict[str, Any]:
 def signed_in(scope: str | None = None, *, page: bool = False) -> dict[str, Any]:
     """Any signed-in person, acting on their own things."""
     return {"access": Access(scope=scope), "page": page}
+
+
+def ob_scope(scope: str) -> dict[str, Any]:
+    """An Open Badges 3.0 API route: an OAuth 2.0 access token with ``scope`` (a learner's consent)."""
+    return {"access": Access(oauth_scope=scope)}
 
 
 def org_roles(*roles: str, scope: str | None = None, page: bool = False) -> dict[str, Any]:
@@ -173,10 +186,26 @@ async def _authenticate(
         if connection.scope.get("method", "GET") not in _SAFE_METHODS:
             sent = await _sent_csrf_token(connection)
             if not hmac.compare_digest(sent.encode(), web_session.csrf_token.encode()):
+                await _close_uploads(connection)
                 raise ForbiddenError(
                     f"send the session's CSRF token in the {CSRF_HEADER} header (or a form's {CSRF_FIELD} field)"
                 )
         return principal
+
+
+async def _authenticate_oauth(
+    connection: ASGIConnection[Any, Any, Any, Any], services: Services, scope: str
+) -> Principal:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationRequiredError("send an OAuth 2.0 access token: Authorization: Bearer <token>")
+    async with services.sessions() as session:
+        principal = await resolve_access_token(session, token.strip(), now=services.clock())
+    if principal is None:
+        raise AuthenticationRequiredError("the access token is unknown, revoked or expired")
+    if not principal.has_scope(scope):
+        raise ForbiddenError(f"the access token lacks the scope {scope}")
+    return principal
 
 
 async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -191,6 +220,13 @@ async def _sent_csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> st
     form = await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()
     value = form.get(CSRF_FIELD)
     return value if isinstance(value, str) else ""
+
+
+async def _close_uploads(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """A refused form's uploaded files are closed here: no handler will read (and close) them."""
+    content_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "multipart/form-data":
+        await (await Request[Any, Any, Any](connection.scope, receive=connection.receive).form()).close()
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -211,6 +247,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     if access.public:
         if not access.any_origin:
             _check_origin(connection, services)
+        return
+    if access.oauth_scope is not None:
+        connection.state.principal = await _authenticate_oauth(connection, services, access.oauth_scope)
         return
     principal = await _authenticate(connection, services)
     if principal is None:

@@ -31,4 +31,6 @@ async def prepare(settings: Settings) -> None:
 def serve(settings: Settings, *, host: str, port: int) -> None:
     """Run the service until interrupted (uvicorn handles the signals)."""
     # proxy_headers: behind a TLS-terminating proxy the public URL is https (did:web needs it).
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    # No access log: share links, invitation links and wallet offers carry bearer tokens in their paths,
+    # and the share page promises learners that only the time of an opening is kept.
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, access_log=False)

@@ -151,3 +151,22 @@ def test_student_shares_a_badge_a_visitor_sees_it_verified_then_withdrawn(
         _shots(visitor, "public-badge-gone")
     finally:
         visitor.context.close()
+
+
+def test_student_makes_a_wallet_qr_code_that_scans_to_an_offer(page: Page) -> None:
+    sign_in(page, "ana@students.lincoln.demo")
+    page.goto("/me/badges")
+    page.get_by_role("link", name="Proportional Relationships").first.click()
+    wallet = page.locator("#wallet")
+    wallet.get_by_label("Also ask for a 6-digit PIN").check()
+    wallet.get_by_role("button", name="Make a wallet QR code").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Add to a wallet"
+    assert len(page.locator("#wallet-pin").inner_text()) == 6
+    check_accessibility(page)
+    _shots(page, "learner-wallet-offer")
+    # The QR code a phone scans holds the OpenID4VCI offer the link opens.
+    qr = page.get_by_role("img", name="QR code for a wallet app (OpenID4VCI)")
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    link = page.get_by_role("link", name="Open in a wallet app on this device").get_attribute("href")
+    assert decoded.text == link
+    assert decoded.text.startswith("openid-credential-offer://?credential_offer_uri=")

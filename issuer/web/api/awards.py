@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Litestar, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody
 from pydantic import Field
 
-from issuer.errors import ForbiddenError
 from issuer.services.awards import (
     DirectAward,
     JobProgress,
     award_directly,
-    create_job,
     get_job,
     job_progress,
     rejected_report,
-    run_job,
-    staff_role,
-    unfinished_jobs,
 )
-from issuer.services.context import Services
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.jobs import start_award_job
 from issuer.web.schemas import Strict
 
-__all__ = ["AwardController", "resume_award_jobs", "stop_award_jobs"]
-
-_log = logging.getLogger(__name__)
-_TASKS = "award_job_tasks"  # app.state key: the running jobs' tasks, kept so none is garbage-collected
+__all__ = ["AwardController"]
 
 
 class AwardRequest(Strict):
@@ -73,50 +63,6 @@ def _progress_view(progress: JobProgress, slug: str) -> dict[str, Any]:
         "message": progress.message,
         "rejectedReport": f"/api/orgs/{slug}/award-jobs/{progress.id}/rejected.csv",
     }
-
-
-def _tasks(state: State) -> set[asyncio.Task[None]]:
-    tasks: set[asyncio.Task[None]] | None = state.get(_TASKS)
-    if tasks is None:
-        tasks = set()
-        state[_TASKS] = tasks
-    return tasks
-
-
-async def _run_logged(services: Services, job_id: uuid.UUID) -> None:
-    try:
-        await run_job(services, job_id)
-    except asyncio.CancelledError:
-        raise  # the service stops: the job stays running and is resumed at the next start
-    except Exception:  # noqa: BLE001 - a background task has no caller: log it
-        # run_job ends the job failed on its own errors; this is one it could not record (the database
-        # gone), so the job stays running and is resumed at the next start.
-        _log.exception("award job %s stopped; it resumes at the next start", job_id)
-
-
-def start_job(state: State, services: Services, job_id: uuid.UUID) -> None:
-    """Run a job in the background of this process."""
-    task = asyncio.get_running_loop().create_task(_run_logged(services, job_id), name=f"award-job-{job_id}")
-    tasks = _tasks(state)
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-
-
-async def resume_award_jobs(app: Litestar) -> int:
-    """Start-up hook: resume the jobs a crash or a stop left ``pending`` or ``running``."""
-    services: Services = app.state.services
-    job_ids = await unfinished_jobs(services)
-    for job_id in job_ids:
-        start_job(app.state, services, job_id)
-    return len(job_ids)
-
-
-async def stop_award_jobs(app: Litestar) -> None:
-    """Shutdown hook: cancel running jobs (their open batch rolls back; they resume at the next start)."""
-    tasks = list(_tasks(app.state))
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class AwardController(Controller):
@@ -189,23 +135,18 @@ class AwardController(Controller):
         Rows with problems are reported one by one (``rejected.csv``); re-uploading the same file issues
         nothing twice (those rows are ``skipped``).
         """
-        role = staff_role(roles)
-        if role is None:  # pragma: no cover - the route's roles are teacher and admin
-            raise ForbiddenError("a bulk award needs a teacher or admin")
-        content = await data.file.read()
-        job = await create_job(
+        job = await start_award_job(
+            request.app.state,
             db,
             services,
             organisation=organisation,
-            creator=principal,
-            attester_role=role,
+            principal=principal,
+            roles=roles,
             filename=data.file.filename,
-            data=content,
+            data=await data.file.read(),
             enrol=data.enrol,
             now=now,
         )
-        if job.state == "pending":
-            start_job(request.app.state, services, job.id)
         location = f"/api/orgs/{organisation.slug}/award-jobs/{job.id}"
         return Response(
             _progress_view(job_progress(job), organisation.slug),

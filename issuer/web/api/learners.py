@@ -14,8 +14,9 @@ from pydantic import Field
 
 from issuer.errors import AuthenticationRequiredError, NotFoundError
 from issuer.services.invitations import grants_of
-from issuer.services.record import RecordEntry, delete_learner, download, read_record
+from issuer.services.record import RecordEntry, delete_learner, download, read_imported, read_record
 from issuer.web.api.admin import grant_view
+from issuer.web.api.imports import import_view
 from issuer.web.auth import SESSION_COOKIE, signed_in
 from issuer.web.deps import Db, Now, Svc, User
 from issuer.web.schemas import Strict
@@ -42,7 +43,17 @@ def _entry_view(entry: RecordEntry, learner_id: uuid.UUID) -> dict[str, Any]:
         "state": credential.state,  # never the private reason
         "formats": entry.formats,
         "downloads": {name: f"{base}.{name}" for name in entry.formats},
+        "imported": False,
     }
+
+
+async def _record_view(db: Db, principal: User, learner_id: uuid.UUID, now: Now) -> list[dict[str, Any]]:
+    """Issued and imported badges together, newest first; imported ones say so (``imported``)."""
+    issued = [
+        _entry_view(entry, learner_id) for entry in await read_record(db, principal, learner_id, now=now)
+    ]
+    imported = [import_view(record) for record in await read_imported(db, principal, learner_id)]
+    return sorted([*issued, *imported], key=lambda view: view["issuedAt"], reverse=True)
 
 
 def _me(principal: User) -> uuid.UUID:
@@ -63,10 +74,9 @@ class LearnerController(Controller):
     async def credentials(
         self, person_id: FromPath[uuid.UUID], db: Db, principal: User, now: Now
     ) -> list[dict[str, Any]]:
-        """Staff see the badges their organisation issued, and each such read is in the audit log."""
-        return [
-            _entry_view(entry, person_id) for entry in await read_record(db, principal, person_id, now=now)
-        ]
+        """Staff see the badges their organisation issued, and each such read is in the audit log; badges
+        the learner imported are listed for every reader, marked ``imported``."""
+        return await _record_view(db, principal, person_id, now)
 
     @get(
         "/credentials/{file:str}",
@@ -121,8 +131,7 @@ class MyRecordController(Controller):
 
     @get("/credentials", opt=signed_in(scope="record:read"), summary="My badges")
     async def my_credentials(self, db: Db, principal: User, now: Now) -> list[dict[str, Any]]:
-        me = _me(principal)
-        return [_entry_view(entry, me) for entry in await read_record(db, principal, me, now=now)]
+        return await _record_view(db, principal, _me(principal), now)
 
     @get("/grants", opt=signed_in(), summary="What I may attest, as a supervisor: badges x students")
     async def my_grants(self, db: Db, services: Svc, principal: User) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
@@ -40,6 +39,7 @@ from issuer.services.submissions import (
 )
 from issuer.web.auth import org_roles, signed_in
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
+from issuer.web.downloads import evidence_file_response
 from issuer.web.schemas import Strict
 
 __all__ = ["MeSubmissionsController", "ReviewQueueController", "SubmissionController"]
@@ -141,12 +141,6 @@ def _view(view: SubmissionView) -> dict[str, Any]:
         "reviews": [_review(review) for review in view.reviews],
         "files": [_file(file) for file in view.files],
     }
-
-
-def _content_disposition(filename: str) -> str:
-    """RFC 6266 ``attachment`` with an ASCII fallback and the UTF-8 name (RFC 8187 ``filename*``)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _outcome(outcome: BulkOutcome) -> dict[str, Any]:
@@ -317,16 +311,7 @@ class SubmissionController(Controller):
             file_id=file_id,
             now=now,
         )
-        return Response(
-            content,
-            media_type=row.media_type,
-            headers={
-                "Content-Disposition": _content_disposition(row.filename),
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-                "Digest": f"sha-256={row.sha256}",
-            },
-        )
+        return evidence_file_response(row, content)
 
     @post(
         "/{submission_id:uuid}/review",

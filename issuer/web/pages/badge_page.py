@@ -16,7 +16,7 @@ from markupsafe import Markup
 from issuer.errors import NotFoundError, ShareLinkGoneError
 from issuer.services.record import badge_svg
 from issuer.services.sharing import open_share_link
-from issuer.services.verification import verify_in_service
+from issuer.services.verification import verify_issued
 from issuer.web.auth import public
 from issuer.web.deps import Db, Now, Svc
 from issuer.web.pages.learner import share_url
@@ -51,7 +51,7 @@ class BadgePages(Controller):
                 request, "public/gone.html", {"withdrawn": gone.withdrawn}, status=410, headers=_PRIVATE
             )
         credential = shared.credential
-        report = await verify_in_service(services, credential.ldp or credential.jwt or "", now=now)
+        report = await verify_issued(services, credential, now=now)
         verdict_words, checks = explain(report, t)
         url = share_url(services, token)
         level = shared.definition.rubric_level(credential.level)

@@ -38,6 +38,7 @@ from issuer.services.submissions import (
     resubmit,
     view_submission,
 )
+from issuer.services.wallet_offers import create_wallet_offer, offerable_credential
 from issuer.web.auth import signed_in
 from issuer.web.deps import Db, Now, Svc, User
 from issuer.web.pages.forms import Form, read_form
@@ -265,6 +266,36 @@ class LearnerPages(Controller):
             "base": f"/me/badges/{quote(entry.credential.id, safe=':')}",
         }
         return await page(request, "learner/share_created.html", context, status=201)
+
+    @post("/me/badges/{credential_id:str}/wallet", opt=signed_in(page=True))
+    async def wallet_offer(
+        self,
+        request: Request[Any, Any, Any],
+        credential_id: FromPath[str],
+        db: Db,
+        services: Svc,
+        principal: User,
+        now: Now,
+    ) -> Response[str]:
+        """A one-time wallet offer (OpenID4VCI QR code, DCC wallet link), shown once: the links are bearer
+        secrets until a wallet uses them, so the answer is not cached and not shown again."""
+        form = await read_form(request)
+        t = translator(request)
+        credential = await offerable_credential(db, principal, credential_id)
+        offer = await create_wallet_offer(
+            db, services, credential, created_by=principal, want_tx_code=form.text("pin") == "yes", now=now
+        )
+        [entry] = await read_record(db, principal, _me(principal), now=now, credential_id=credential_id)
+        context = {
+            "entry": entry,
+            "offer": offer,
+            "qr": qr_svg(offer.oid4vci_uri, label=t.gettext("QR code for a wallet app (OpenID4VCI)")),
+            "qr_lcw": qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
+            "base": f"/me/badges/{quote(entry.credential.id, safe=':')}",
+        }
+        return await page(
+            request, "learner/wallet_offer.html", context, status=201, headers={"Cache-Control": "no-store"}
+        )
 
     @post("/me/share-links/{link_id:uuid}/withdraw", opt=signed_in(page=True))
     async def withdraw_link(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any, Final
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -157,6 +157,12 @@ def _environment(language: str) -> Environment:
     return environment
 
 
+def _with_language(query: list[tuple[str, str]], code: str) -> str:
+    """This page's address in another language, its other query parameters kept (an OAuth consent page
+    carries its whole authorization request there)."""
+    return "?" + urlencode([*query, ("lang", code)])
+
+
 def _flash(request: Request[Any, Any, Any]) -> str | None:
     text = request.cookies.get(FLASH_COOKIE)
     return unquote(text)[:300] if text else None
@@ -194,6 +200,9 @@ def render_html(
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token),
         "flash": flash,
         "path": request.url.path,
+        "lang_url": partial(
+            _with_language, [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        ),
         "now": request.app.state.services.clock(),
         **(context or {}),
     }

@@ -42,6 +42,7 @@ PEOPLE = (
     "other_student",
 )
 ANYONE = frozenset({None, *PEOPLE})
+NOBODY: frozenset[str | None] = frozenset()
 SIGNED_IN = frozenset(PEOPLE)
 STAFF = frozenset({"admin", "teacher"})
 REVIEWERS = STAFF | {"supervisor"}
@@ -92,6 +93,59 @@ def _cells() -> list[Cell]:
         ),
         _page("GET", "/account", "/account", SIGNED_IN),
         _page("POST", "/account/password", "/account/password", SIGNED_IN, form={"current": "wrong"}),
+        # Staff pages: forms without their fields stop at validation (422) and change nothing.
+        _page("GET", "/orgs/{slug:str}/queue", "/orgs/lincoln-hs/queue", REVIEWERS),
+        _page("POST", "/orgs/{slug:str}/queue/approve", "/orgs/lincoln-hs/queue/approve", REVIEWERS),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}",
+            "/orgs/lincoln-hs/submissions/{submission}",
+            REVIEWERS,
+        ),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}/files/{file_id:uuid}",
+            "/orgs/lincoln-hs/submissions/{submission}/files/{file}",
+            REVIEWERS,
+        ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/submissions/{submission_id:uuid}/review",
+            "/orgs/lincoln-hs/submissions/{submission}/review",
+            REVIEWERS,
+        ),
+        _page("GET", "/orgs/{slug:str}/award", "/orgs/lincoln-hs/award", REVIEWERS),
+        _page("POST", "/orgs/{slug:str}/award", "/orgs/lincoln-hs/award", REVIEWERS),
+        _page("GET", "/orgs/{slug:str}/award/bulk", "/orgs/lincoln-hs/award/bulk", STAFF),
+        _page("POST", "/orgs/{slug:str}/award/bulk", "/orgs/lincoln-hs/award/bulk", STAFF),
+        _page("GET", "/orgs/{slug:str}/award/jobs/{job_id:uuid}", "/orgs/lincoln-hs/award/jobs/{job}", STAFF),
+        _page(
+            "GET",
+            "/orgs/{slug:str}/award/jobs/{job_id:uuid}/rejected.csv",
+            "/orgs/lincoln-hs/award/jobs/{job}/rejected.csv",
+            STAFF,
+        ),
+        _page("GET", "/orgs/{slug:str}/credentials", "/orgs/lincoln-hs/credentials", STAFF),
+        *(
+            _page(
+                method,
+                f"/orgs/{{slug:str}}/credentials/{{credential_id:uuid}}/{change}",
+                f"/orgs/lincoln-hs/credentials/{{credential_uuid}}/{change}",
+                frozenset({"admin"}) if change == "revoke" else STAFF,
+                # Revoke and suspend need a reason; reinstating the active badge is refused (409 form).
+            )
+            for change in ("revoke", "suspend", "reinstate")
+            for method in ("GET", "POST")
+        ),
+        # The invitation link is its own credential: public pages; an unknown token is the 410 page.
+        _page("GET", "/invitations/{token:str}", "/invitations/unknown-token", ANYONE),
+        _page(
+            "POST",
+            "/invitations/{token:str}/accept",
+            "/invitations/unknown-token/accept",
+            ANYONE,
+            form={"name": "Matrix"},
+        ),
         _page("GET", "/verify", "/verify", ANYONE),
         _page("POST", "/verify", "/verify", ANYONE, form={}, denied_codes=frozenset({403})),
         _page("GET", "/orgs/{slug:str}/registrar", "/orgs/riverbend-cc/registrar", frozenset({"registrar"})),
@@ -162,6 +216,13 @@ def _cells() -> list[Cell]:
             "/me/badges/{credential}/share",
             frozenset({"student"}),
             form={"audience": ""},
+        ),
+        _page(
+            "POST",
+            "/me/badges/{credential_id:str}/wallet",
+            "/me/badges/{credential}/wallet",
+            frozenset({"student"}),
+            form={},
         ),
         _page(
             "POST",
@@ -395,6 +456,40 @@ def _cells() -> list[Cell]:
             frozenset({"admin"}),
             denied_codes=AUTH_DENIED,
         ),
+        # Badges earned elsewhere, added by the learner (verified first; an empty body changes nothing).
+        Cell("GET", "/api/me/imports", "/api/me/imports", SIGNED_IN),
+        Cell("POST", "/api/me/imports", "/api/me/imports", SIGNED_IN, json={}),
+        Cell(
+            "DELETE",
+            "/api/me/imports/{import_id:uuid}",
+            "/api/me/imports/{random}",
+            SIGNED_IN,
+            denied_codes=AUTH_DENIED,
+        ),
+        _page("GET", "/me/imports", "/me/imports", SIGNED_IN),
+        _page("POST", "/me/imports", "/me/imports", SIGNED_IN, form={}),
+        _page(
+            "POST",
+            "/me/imports/{import_id:uuid}/remove",
+            "/me/imports/{random}/remove",
+            SIGNED_IN,
+            form={},
+            denied_codes=AUTH_DENIED,
+        ),
+        # The Open Badges 3.0 API takes OAuth access tokens only: no session or API token gets in.
+        Cell("GET", "/ims/ob/v3p0/discovery", "/ims/ob/v3p0/discovery", ANYONE),
+        Cell("GET", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY),
+        Cell("POST", "/ims/ob/v3p0/credentials", "/ims/ob/v3p0/credentials", NOBODY, json={}),
+        Cell("GET", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY),
+        Cell("PUT", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/profile", NOBODY, json={}),
+        # OAuth: registration is open; the consent page and the decision are pages for a signed-in
+        # learner (the decision with the session's form CSRF token); the token and revocation endpoints
+        # authenticate clients, not people.
+        Cell("POST", "/oauth/register", "/oauth/register", ANYONE, json={}),
+        _page("GET", "/oauth/authorize", "/oauth/authorize", SIGNED_IN),
+        _page("POST", "/oauth/authorize", "/oauth/authorize", SIGNED_IN, form={}),
+        Cell("POST", "/oauth/token", "/oauth/token", NOBODY, json={}, denied_codes=AUTH_DENIED),
+        Cell("POST", "/oauth/revoke", "/oauth/revoke", NOBODY, json={}, denied_codes=AUTH_DENIED),
         # Wallet pickup: a learner offers their own badge (others: not found), staff any of the school's
         # (a body of the wrong shape stops staff at validation); the wallet protocol endpoints are public,
         # their secrets being the credentials (an unknown offer is 410; the credential endpoint's 401 is
@@ -487,6 +582,7 @@ async def _objects(world: World) -> dict[str, str]:
         "submission": submission["id"],
         "file": submission["files"][0]["id"],
         "credential": credential_id,
+        "credential_uuid": credential_id.removeprefix("urn:uuid:"),
         "job": job.json()["id"],
         "student": world.person_id("student"),
     }

@@ -219,7 +219,7 @@ async def test_awards_job_resumes_after_a_crash_without_duplicates(world: World)
 
 
 async def test_awards_job_left_running_resumes_at_start_up(world: World) -> None:
-    from issuer.web.api.awards import resume_award_jobs
+    from issuer.web.jobs import resume_award_jobs
 
     services = world.services
     job_id = await world.create_job(_sheet(4), filename="big.csv")

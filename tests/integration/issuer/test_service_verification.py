@@ -54,3 +54,29 @@ async def test_service_fetcher_answers_only_its_own_documents(world: World) -> N
     assert not fetcher.knows("https://elsewhere.example/orgs/lincoln-hs/did.json")
     assert not fetcher.knows(f"{base}/orgs/lincoln-hs/../../etc/passwd")
     assert not fetcher.knows(f"{base}/api/me")
+
+
+async def test_the_badge_page_report_is_reused_until_the_status_lists_or_the_minute_change(
+    world: World,
+) -> None:
+    from datetime import timedelta
+
+    from issuer.services.verification import verify_issued
+
+    credential = await world.issue("student")
+    first = await verify_issued(world.services, credential, now=NOW)
+    assert first.verdict == "valid"
+    assert await verify_issued(world.services, credential, now=NOW + timedelta(seconds=20)) is first
+    later = await verify_issued(world.services, credential, now=NOW + timedelta(minutes=1))
+    assert later is not first
+    assert later.verdict == "valid"
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{credential.id}/revoke",
+        json={"reason": "test"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200, revoked.text
+    # Within the same minute: the revocation changed the list, so the page checks afresh.
+    after = await verify_issued(world.services, credential, now=NOW + timedelta(minutes=1, seconds=5))
+    assert after.verdict == "invalid"
+    assert "status" in after.failures()

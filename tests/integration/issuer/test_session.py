@@ -252,3 +252,24 @@ async def test_session_sign_in_is_rate_limited_per_address(
     assert (await world.client.get("/api/me", headers=world.headers("teacher"))).status_code == 200
     shown = await world.client.post("/api/invitations/mbi_unknown/accept")
     assert shown.status_code == 410
+
+
+async def test_language_links_keep_the_page_query(world: World) -> None:
+    page = await world.client.get("/sign-in?next=/me/badges&lang=es")
+    assert page.status_code == 200
+    assert 'href="?next=%2Fme%2Fbadges&amp;lang=en"' in page.text
+    assert 'lang="es"' in page.text
+
+
+async def test_a_refused_multipart_form_is_answered_403_and_its_upload_closed(world: World) -> None:
+    headers = world.headers("student")
+    headers.pop("X-CSRF-Token")
+    answer = await world.client.post(
+        "/me/submit",
+        data={"csrf_token": "not-the-token", "badge": "weld-smaw-3f"},
+        files={"files": ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 2_000_000, "image/png")},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert "CSRF token" in answer.text

@@ -472,3 +472,38 @@ async def test_verifier_and_registrar_read_a_share_link_of_this_service_from_its
     assert 'id="verdict"' not in gone.text
     elsewhere = await world.client.post("/verify", data={"link": "https://badges.example.edu/api/me"})
     assert "must be a share link" in elsewhere.text
+
+
+async def test_wallet_offer_from_the_badge_page_is_shown_once_with_its_qr_codes(world: World) -> None:
+    from issuer.db.models import WalletOfferRow
+
+    credential = await world.issue("student", badge="weld-smaw-3f")
+    headers, _ = _cookie(world, "student")
+    badge_page = await world.client.get(f"/me/badges/{credential.id}", headers=headers)
+    assert "Make a wallet QR code" in badge_page.text
+    answer = await _form(world, "student", f"/me/badges/{credential.id}/wallet", {"pin": "yes"})
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    offer_link = re.search(r'href="(openid-credential-offer://[^"]+)"', answer.text)
+    assert offer_link is not None
+    assert 'href="dccrequest://request?request=' in answer.text
+    pin = re.search(r'id="wallet-pin">(\d{6})<', answer.text)
+    assert pin is not None
+    assert answer.text.count("<svg data-width=") == 2
+    assert await _count(world, WalletOfferRow) == 1
+    # The offer the page made is a real one: its credential_offer_uri answers the offer document.
+    offer_uri = parse_qs(urlsplit(html.unescape(offer_link.group(1))).query)["credential_offer_uri"][0]
+    offered = await world.client.get(urlsplit(offer_uri).path)
+    assert offered.status_code == 200, offered.text
+    assert "pre-authorized_code" in offered.text
+    # Not someone else's badge, and not a revoked one.
+    assert (await _form(world, "student2", f"/me/badges/{credential.id}/wallet", {})).status_code == 404
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{credential.id}/revoke",
+        json={"reason": "test"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200
+    refused = await _form(world, "student", f"/me/badges/{credential.id}/wallet", {})
+    assert refused.status_code == 409
+    assert await _count(world, WalletOfferRow) == 1
