@@ -496,13 +496,14 @@ def rdfc_1_0(document: Mapping[str, Any], *, loader: PinnedDocumentLoader = DEFA
             the size bounds (``MAX_ARRAY_ITEMS``, ``MAX_JSON_NODES``), or a graph over the poison bounds.
     """
     _check_json_size(document)
-    options = {
-        "base": _SENTINEL_BASE,
-        "documentLoader": loader,
-        "contextResolver": ContextResolver(loader.context_cache, loader),
-    }
     try:
         with _PYLD_LOCK:
+            # Inside the lock: reading the cache may empty it (the operator's contexts changed).
+            options = {
+                "base": _SENTINEL_BASE,
+                "documentLoader": loader,
+                "contextResolver": ContextResolver(loader.context_cache, loader),
+            }
             dataset = _SafeModeProcessor().to_rdf(dict(document), options)
     except VerifierError:
         raise

@@ -4,6 +4,8 @@ VerifierError
   MalformedCredentialError   MALFORMED_CREDENTIAL   not JSON, not a credential, schema violation
   CanonicalizationError      CANONICALIZATION_ERROR undefined term, relative IRI, unsafe graph
   ContextNotAllowedError     CONTEXT_NOT_ALLOWED    a JSON-LD context that is not pinned
+  ContextUnavailableError    CONTEXT_UNAVAILABLE    a pinned context the operator must supply is missing
+                                                    or does not match its pin -> verdict "indeterminate"
   ProofError                 PROOF_VERIFICATION_ERROR
     UnsupportedProofError    UNSUPPORTED_PROOF      type/cryptosuite/alg not in the allow-list
     InvalidSignatureError    INVALID_SIGNATURE
@@ -55,6 +57,20 @@ class CanonicalizationError(VerifierError):
 
 class ContextNotAllowedError(CanonicalizationError):
     code: ClassVar[str] = "CONTEXT_NOT_ALLOWED"
+
+
+class ContextUnavailableError(CanonicalizationError):
+    """A pinned context that is not shipped (the operator supplies it) is missing or wrong.
+
+    Nothing is wrong with the credential: it could not be checked here.
+    """
+
+    code: ClassVar[str] = "CONTEXT_UNAVAILABLE"
+    indeterminate: ClassVar[bool] = True
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 class ProofError(VerifierError):
