@@ -13,9 +13,9 @@ context only as a JavaScript module, loads the module with ``node`` and writes
 ``sha256`` is the SHA-256 of the file as written. Re-running the script with the same pins writes
 byte-identical files and manifest.
 
-A context no npm package publishes (the CLR 2.0 context) is committed in ``verifier/contexts/`` as
-vendored from a public repository (:data:`VENDORED`): the script keeps its manifest entry, hashing the
-committed file, and fetches nothing for it.
+A context no npm package publishes (the CLR 2.0 context) is not shipped: the operator downloads it from
+its official URL (docs/clr.md). It stays pinned in the manifest by URL and SHA-256 with
+``"shipped": false`` (:data:`OPERATOR_SUPPLIED`); the script fetches nothing for it.
 
 Usage (from the repository root; needs ``npm`` and ``node`` on PATH)::
 
@@ -34,6 +34,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "verifier" / "contexts"
@@ -134,25 +135,21 @@ PINS: tuple[Pin, ...] = (
 
 
 @dataclass(frozen=True)
-class Vendored:
-    """A context committed by hand: where the copy came from (repository @ commit : path)."""
+class OperatorSupplied:
+    """A pinned context that is not shipped: the operator saves ``file`` in ``BADGES_CONTEXTS_DIR``."""
 
     url: str
-    repository: str
-    commit: str
-    path: str
     file: str
+    sha256: str
 
 
-# 1EdTech's own validator ships the CLR 2.0.1 context (no npm package does). The copy is checked by
-# tests/unit/verifier/test_clr.py: it reproduces the canonical N-Quads of 1EdTech's signed CLR vector.
-VENDORED: tuple[Vendored, ...] = (
-    Vendored(
+# No npm package publishes the CLR 2.0.1 context, and a copy from elsewhere may not be committed: the
+# operator downloads it from 1EdTech's URL (docs/clr.md). The SHA-256 is that of the published file.
+OPERATOR_SUPPLIED: tuple[OperatorSupplied, ...] = (
+    OperatorSupplied(
         "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
-        "1EdTech/digital-credentials-public-validator",
-        "de1b9bb2d49b551379721f748661549524a4b013",
-        "inspector-vc/src/main/resources/contexts/clr-v2p0-2.0.1.json",
         "clr-v2p0-context-2.0.1.json",
+        "d371397030ae9b16a37c468fac463d37ff441f3a7bb364ddfc964624c573b847",
     ),
 )
 
@@ -199,10 +196,10 @@ def _context_bytes(pin: Pin, package_root: Path) -> bytes:
     return data
 
 
-def fetch(out: Path) -> list[dict[str, str]]:
+def fetch(out: Path) -> list[dict[str, Any]]:
     """Write every pinned context and the manifest into ``out``; return the manifest entries."""
     out.mkdir(parents=True, exist_ok=True)
-    entries: list[dict[str, str]] = []
+    entries: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="fetch-contexts-") as tmp:
         roots: dict[tuple[str, str], Path] = {}
         for pin in PINS:
@@ -221,18 +218,10 @@ def fetch(out: Path) -> list[dict[str, str]]:
                     "sha256": hashlib.sha256(data).hexdigest(),
                 }
             )
-    for vendored in VENDORED:
-        data = (out / vendored.file).read_bytes()
-        entries.append(
-            {
-                "url": vendored.url,
-                "file": vendored.file,
-                "package": vendored.repository,
-                "version": vendored.commit,
-                "path": vendored.path,
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-        )
+    entries.extend(
+        {"url": supplied.url, "file": supplied.file, "shipped": False, "sha256": supplied.sha256}
+        for supplied in OPERATOR_SUPPLIED
+    )
     entries.sort(key=lambda entry: entry["url"])
     manifest = json.dumps({"contexts": entries}, indent=2, ensure_ascii=False) + "\n"
     (out / "manifest.json").write_text(manifest, encoding="utf-8")
@@ -248,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool} not found on PATH", file=sys.stderr)
             return 2
     for entry in fetch(args.out):
-        print(f"{entry['sha256'][:16]}  {entry['file']:<36} {entry['package']}@{entry['version']}")
+        source = f"{entry['package']}@{entry['version']}" if "package" in entry else "(operator-supplied)"
+        print(f"{entry['sha256'][:16]}  {entry['file']:<36} {source}")
     return 0
 
 

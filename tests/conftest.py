@@ -126,3 +126,27 @@ def fx_issuer_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(name="issuer")
 def fx_issuer(issuer_store_dir: Path, tmp_path: Path) -> TestIssuer:
     return TestIssuer.copied_from(issuer_store_dir, tmp_path)
+
+
+@pytest.fixture
+def clr_context(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The test-made CLR context stand-in, served for the official URL (tests/clr_context.py).
+
+    Returns:
+        The environment variables set (for a subprocess that must see the same stand-in).
+    """
+    from tests.clr_context import supply_stand_in
+
+    env = supply_stand_in(tmp_path_factory.mktemp("operator-contexts"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def no_clr_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No operator folder and no test pin: the CLR context is unavailable, as on a fresh install."""
+    from verifier.document_loader import CONTEXTS_DIR_ENV, TEST_PINS_ENV, TEST_PINS_FLAG_ENV
+
+    for name in (CONTEXTS_DIR_ENV, TEST_PINS_ENV, TEST_PINS_FLAG_ENV):
+        monkeypatch.delenv(name, raising=False)
