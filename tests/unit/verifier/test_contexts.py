@@ -13,8 +13,17 @@ from typing import Any
 import pytest
 
 from verifier.canonical import rdfc_1_0
-from verifier.document_loader import DEFAULT_LOADER, PinnedDocumentLoader, pinned_context_urls
-from verifier.errors import ContextNotAllowedError
+from tests.clr_context import CLR_CONTEXT_URL, STAND_IN, stand_in_bytes, supply_stand_in
+from verifier.document_loader import (
+    CONTEXTS_DIR_ENV,
+    DEFAULT_LOADER,
+    TEST_PINS_ENV,
+    TEST_PINS_FLAG_ENV,
+    PinnedDocumentLoader,
+    operator_contexts,
+    pinned_context_urls,
+)
+from verifier.errors import ContextNotAllowedError, ContextUnavailableError
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_CONTEXTS = REPO.parent / "shared" / "spec" / "contexts"
@@ -22,7 +31,11 @@ CONTEXTS = REPO / "verifier" / "contexts"
 MANIFEST: list[dict[str, str]] = json.loads((CONTEXTS / "manifest.json").read_text(encoding="utf-8"))[
     "contexts"
 ]
-BY_FILE = {entry["file"]: entry for entry in MANIFEST}
+SHIPPED = [entry for entry in MANIFEST if entry.get("shipped", True)]
+OPERATOR_SUPPLIED = [entry for entry in MANIFEST if not entry.get("shipped", True)]
+BY_FILE = {entry["file"]: entry for entry in SHIPPED}
+# The SHA-256 of the CLR 2.0.1 context 1EdTech publishes (the file itself is not shipped: docs/clr.md).
+CLR_CONTEXT_SHA256 = "d371397030ae9b16a37c468fac463d37ff441f3a7bb364ddfc964624c573b847"
 
 # Shipped file -> the copy in ../shared/spec/contexts taken from the standards' own repositories.
 SPEC_COPIES = {
@@ -73,12 +86,25 @@ def _fetch_script(monkeypatch: pytest.MonkeyPatch) -> Any:
     return module
 
 
-@pytest.mark.parametrize("entry", MANIFEST, ids=[entry["file"] for entry in MANIFEST])
+@pytest.mark.parametrize("entry", SHIPPED, ids=[entry["file"] for entry in SHIPPED])
 def test_manifest_entry_file_exists_with_recorded_sha256(entry: dict[str, str]) -> None:
     data = (CONTEXTS / entry["file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert "@context" in json.loads(data)
     assert set(entry) == {"url", "file", "package", "version", "path", "sha256"}
+
+
+def test_manifest_pins_the_clr_context_without_shipping_it() -> None:
+    assert OPERATOR_SUPPLIED == [
+        {
+            "url": CLR_CONTEXT_URL,
+            "file": "clr-v2p0-context-2.0.1.json",
+            "shipped": False,
+            "sha256": CLR_CONTEXT_SHA256,
+        }
+    ]
+    assert not (CONTEXTS / "clr-v2p0-context-2.0.1.json").exists()
+    assert set(operator_contexts()) == {CLR_CONTEXT_URL}
 
 
 def test_manifest_covers_every_required_context_url() -> None:
@@ -93,11 +119,14 @@ def test_manifest_lists_every_shipped_context_file() -> None:
 
 def test_fetch_script_pins_agree_with_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
     script = _fetch_script(monkeypatch)
-    pins = {(pin.url, pin.file, pin.package, pin.version, pin.path) for pin in script.PINS} | {
-        (kept.url, kept.file, kept.repository, kept.commit, kept.path) for kept in script.VENDORED
-    }
-    recorded = {(e["url"], e["file"], e["package"], e["version"], e["path"]) for e in MANIFEST}
+    pins = {(pin.url, pin.file, pin.package, pin.version, pin.path) for pin in script.PINS}
+    recorded = {(e["url"], e["file"], e["package"], e["version"], e["path"]) for e in SHIPPED}
     assert pins == recorded
+    # The CLR context is pinned, not fetched: no npm package publishes it.
+    assert {(kept.url, kept.file, kept.sha256) for kept in script.OPERATOR_SUPPLIED} == {
+        (e["url"], e["file"], e["sha256"]) for e in OPERATOR_SUPPLIED
+    }
+    assert not {pin.url for pin in script.PINS} & {e["url"] for e in OPERATOR_SUPPLIED}
 
 
 @pytest.mark.parametrize(("shipped", "spec_copy"), sorted(SPEC_COPIES.items()))
@@ -185,4 +214,86 @@ def test_loader_extra_document_is_served_only_by_that_loader() -> None:
     )
     # pyld's processed-context cache is per loader here, so the default loader still refuses it.
     with pytest.raises(ContextNotAllowedError, match=re.escape(url)):
+        rdfc_1_0(document)
+
+
+# --------------------------------------------------------------------------------------------------
+# The operator-supplied CLR context
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_clr_context")
+def test_clr_context_without_operator_folder_is_unavailable_naming_url_and_remedy() -> None:
+    with pytest.raises(ContextUnavailableError) as caught:
+        PinnedDocumentLoader()(CLR_CONTEXT_URL)
+    message = str(caught.value)
+    assert caught.value.code == "CONTEXT_UNAVAILABLE"
+    assert caught.value.indeterminate
+    assert caught.value.url == CLR_CONTEXT_URL
+    for part in (CLR_CONTEXT_URL, CLR_CONTEXT_SHA256, CONTEXTS_DIR_ENV, "clr-v2p0-context-2.0.1.json", "docs/clr.md"):
+        assert part in message
+
+
+@pytest.mark.usefixtures("no_clr_context")
+def test_clr_context_file_missing_from_operator_folder_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONTEXTS_DIR_ENV, str(tmp_path))
+    with pytest.raises(ContextUnavailableError, match="cannot be read"):
+        PinnedDocumentLoader()(CLR_CONTEXT_URL)
+
+
+@pytest.mark.usefixtures("no_clr_context")
+def test_wrong_file_in_operator_folder_is_refused_by_its_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in is not the official file: without the test-only pin it does not match.
+    supply_stand_in(tmp_path)
+    monkeypatch.setenv(CONTEXTS_DIR_ENV, str(tmp_path))
+    actual = hashlib.sha256(stand_in_bytes()).hexdigest()
+    with pytest.raises(ContextUnavailableError, match=f"does not match its pin \\(its SHA-256 is {actual}\\)"):
+        PinnedDocumentLoader()(CLR_CONTEXT_URL)
+
+
+@pytest.mark.usefixtures("no_clr_context")
+def test_test_pin_is_ignored_without_its_explicit_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = supply_stand_in(tmp_path)
+    monkeypatch.setenv(CONTEXTS_DIR_ENV, env[CONTEXTS_DIR_ENV])
+    monkeypatch.setenv(TEST_PINS_ENV, env[TEST_PINS_ENV])
+    with pytest.raises(ContextUnavailableError, match="does not match its pin"):
+        PinnedDocumentLoader()(CLR_CONTEXT_URL)
+    monkeypatch.setenv(TEST_PINS_FLAG_ENV, "yes")  # anything but the exact value is not the flag
+    with pytest.raises(ContextUnavailableError, match="does not match its pin"):
+        PinnedDocumentLoader()(CLR_CONTEXT_URL)
+
+
+@pytest.mark.usefixtures("no_clr_context")
+def test_test_pin_cannot_replace_a_shipped_contexts_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = supply_stand_in(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    url = "https://www.w3.org/ns/credentials/v2"
+    monkeypatch.setenv(TEST_PINS_ENV, json.dumps({url: hashlib.sha256(b"{}").hexdigest()}))
+    assert PinnedDocumentLoader()(url)["document"] == _load_json(CONTEXTS / "credentials-v2.jsonld")
+
+
+def test_stand_in_is_served_for_the_official_url_with_its_test_pin(clr_context: dict[str, str]) -> None:
+    remote = PinnedDocumentLoader()(CLR_CONTEXT_URL)
+    assert remote["documentUrl"] == CLR_CONTEXT_URL
+    assert remote["document"] == STAND_IN
+
+
+def test_default_loader_forgets_a_withdrawn_context(
+    clr_context: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", CLR_CONTEXT_URL],
+        "id": "urn:uuid:8f9a5d0e-1c3b-4c47-9b0a-0d6c1f1b2a34",
+        "type": "ClrCredential",
+        "partial": True,
+    }
+    assert "clr/v2p0/vocab.html#partial" in rdfc_1_0(document)
+    # pyld cached the processed context; withdrawing the folder must still make it unavailable.
+    monkeypatch.delenv(CONTEXTS_DIR_ENV)
+    with pytest.raises(ContextUnavailableError):
         rdfc_1_0(document)
