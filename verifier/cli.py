@@ -24,6 +24,7 @@ from verifier.bundle import Bundle, BundleInput, bundle_fetcher, is_bundle, read
 from verifier.credit.evaluate import evaluate
 from verifier.credit.facts import facts_from_credential
 from verifier.credit.rules import load_rules
+from verifier.document_loader import contexts_folder
 from verifier.errors import InvalidChallengeError, MalformedCredentialError, VerifierError
 from verifier.presentation import PresentationReport, verify_presentation
 from verifier.resolve import (
@@ -374,6 +375,15 @@ TrustBundleOption = Annotated[
 TrustOption = Annotated[
     Path | None, typer.Option("--trust", help="Trust list (YAML/JSON): issuers you accept, and for what.")
 ]
+ContextsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--contexts",
+        exists=True,
+        file_okay=False,
+        help="Folder of JSON-LD contexts not shipped (the CLR 2.0 context; docs/clr.md). Default: $BADGES_CONTEXTS_DIR.",
+    ),
+]
 
 
 def _options(trust: Path | None, recipient: str | None = None) -> VerifyOptions:
@@ -405,19 +415,21 @@ def verify_command(
         typer.Option("--bundle", help="Also write a bundle (.zip) to re-run this check offline later."),
     ] = None,
     trust_bundle: TrustBundleOption = False,
+    contexts: ContextsOption = None,
 ) -> None:
     """Verify Open Badges 3.0 credentials: proof, issuer key, validity dates, revocation, trust, recipient."""
-    outcomes = verify_inputs(
-        paths,
-        resolve_map=resolve,
-        offline=offline,
-        at=parse_time(at),
-        options=_options(trust, recipient),
-        challenge=challenge,
-        domain=domain,
-        bundle_out=bundle,
-        trust_bundles=trust_bundle,
-    )
+    with contexts_folder(contexts):
+        outcomes = verify_inputs(
+            paths,
+            resolve_map=resolve,
+            offline=offline,
+            at=parse_time(at),
+            options=_options(trust, recipient),
+            challenge=challenge,
+            domain=domain,
+            bundle_out=bundle,
+            trust_bundles=trust_bundle,
+        )
     out = console()
     for outcome in outcomes:
         if as_json:
@@ -441,6 +453,7 @@ def transfer_command(
         bool, typer.Option("--all", help="Show every badge x rule line, not only the deciding ones.")
     ] = False,
     trust_bundle: TrustBundleOption = False,
+    contexts: ContextsOption = None,
 ) -> None:
     """Verify a learner's badges, then apply an institution's credit rules, with the reason for each."""
     try:
@@ -448,14 +461,15 @@ def transfer_command(
     except VerifierError as err:
         raise typer.BadParameter(str(err), param_hint="--rules") from err
     now = parse_time(at) or datetime.now(UTC)
-    outcomes = verify_inputs(
-        paths,
-        resolve_map=resolve,
-        offline=offline,
-        at=now,
-        options=_options(trust),
-        trust_bundles=trust_bundle,
-    )
+    with contexts_folder(contexts):
+        outcomes = verify_inputs(
+            paths,
+            resolve_map=resolve,
+            offline=offline,
+            at=now,
+            options=_options(trust),
+            trust_bundles=trust_bundle,
+        )
     facts = [
         facts_from_credential(
             report.credential or {}, verdict=report.verdict, endorsers=report.valid_endorsers()

@@ -19,6 +19,7 @@ variable by mistake changes nothing, and it can only replace the pin of a contex
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from verifier.errors import ContextNotAllowedError, ContextUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 __all__ = [
     "CONTEXTS_DIR_ENV",
@@ -43,6 +44,7 @@ __all__ = [
     "TEST_PINS_FLAG_ENV",
     "TEST_PINS_FLAG_VALUE",
     "OperatorContext",
+    "contexts_folder",
     "PinnedDocumentLoader",
     "operator_contexts",
     "pinned_context_urls",
@@ -126,6 +128,23 @@ def pinned_context_urls() -> frozenset[str]:
         Every URL listed in ``verifier/contexts/manifest.json``.
     """
     return frozenset(entry["url"] for entry in _manifest())
+
+
+@contextlib.contextmanager
+def contexts_folder(folder: Path | None) -> Iterator[None]:
+    """Within the block, the operator's folder is ``folder`` (``badges verify --contexts``); then as before."""
+    if folder is None:
+        yield
+        return
+    before = os.environ.get(CONTEXTS_DIR_ENV)
+    os.environ[CONTEXTS_DIR_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CONTEXTS_DIR_ENV, None)
+        else:
+            os.environ[CONTEXTS_DIR_ENV] = before
 
 
 def _test_pins() -> dict[str, str]:

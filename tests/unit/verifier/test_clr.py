@@ -365,3 +365,48 @@ def test_clr_with_too_many_credentials_verifies_none_of_them(
     credentials = report.check("credentials")
     assert credentials is not None
     assert "holds 129 credentials; at most 128 are verified" in credentials.message
+
+
+def test_clr_without_the_context_is_indeterminate_and_its_badges_count(
+    catalog: BadgeCatalog, issuer: TestIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Signed where the operator supplied the context, verified where nobody did.
+    badges = _badges(catalog, issuer, 3)
+    clr = _clr(issuer, badges)
+    for name in ("BADGES_CONTEXTS_DIR", "BADGES_TEST_CONTEXT_PINS", "BADGES_ALLOW_TEST_CONTEXT_PINS"):
+        monkeypatch.delenv(name)
+    report = verify_credential(clr, resolver=issuer.resolver(), now=NOW)
+    assert report.verdict == "indeterminate"
+    proof = report.check("proof")
+    assert proof is not None
+    assert proof.code == "CONTEXT_UNAVAILABLE"
+    assert CLR_CONTEXT_URL in proof.message
+    assert [inner.verdict for inner in report.inner] == ["valid"] * 3
+    facts = [facts_from_credential(inner.credential or {}, verdict=inner.verdict) for inner in report.inner]
+    assert [f.credential_id for f in facts] == [b["id"] for b in badges]
+    assert all(f.verdict == "valid" for f in facts)
+
+
+def test_clr_badges_verify_without_context_exits_indeterminate_and_with_contexts_option_valid(
+    catalog: BadgeCatalog, issuer: TestIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clr.json"
+    path.write_text(json.dumps(_clr(issuer, _badges(catalog, issuer, 2))), encoding="utf-8")
+    folder = os.environ["BADGES_CONTEXTS_DIR"]
+    monkeypatch.delenv("BADGES_CONTEXTS_DIR")
+    at = ["--resolve", str(issuer.resolve_map()), "--offline", "--at", NOW.isoformat()]
+
+    without = _cli("verify", str(path), *at)
+    assert without.exit_code == 3, without.output
+    assert "CONTEXT_UNAVAILABLE" in without.output
+    assert "credential 2: VALID" in without.output
+    assert "Traceback" not in without.output
+
+    with_option = _cli("verify", str(path), "--contexts", folder, *at)
+    assert with_option.exit_code == 0, with_option.output
+    # The option holds for that command only.
+    assert "BADGES_CONTEXTS_DIR" not in os.environ
+
+    missing = _cli("verify", str(path), "--contexts", str(tmp_path / "nowhere"), *at)
+    assert missing.exit_code == 2
+    assert "--contexts" in missing.output
