@@ -83,6 +83,12 @@ class SigningUnavailableError(IssuerError):
     code: ClassVar[str] = "SIGNING_UNAVAILABLE"
 
 
+class TranscriptUnavailableError(IssuerError):
+    """Transcripts cannot be signed here: the operator has not supplied the CLR 2.0 context (docs/clr.md)."""
+
+    code: ClassVar[str] = "TRANSCRIPT_UNAVAILABLE"
+
+
 class InvalidAwardError(IssuerError):
     code: ClassVar[str] = "INVALID_AWARD"
 

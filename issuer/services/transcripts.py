@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import uuid
 from collections import Counter
@@ -26,13 +27,20 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlmodel import select
 
 from issuer.db.models import Organisation, Person, Transcript
-from issuer.errors import AuthenticationRequiredError, InvalidRequestError, NotFoundError
+from issuer.errors import (
+    AuthenticationRequiredError,
+    InvalidRequestError,
+    NotFoundError,
+    TranscriptUnavailableError,
+)
 from issuer.issuance import IssuerProfile, sign_data_integrity
 from issuer.services.audit import record_event
 from issuer.services.issuing import recipient_of
 from issuer.services.record import read_record
 from issuer.services.status_lists import allocate_slot, count_allocation, status_entries
-from issuer.transcripts import build_clr
+from issuer.transcripts import CLR_CONTEXT, build_clr
+from verifier.document_loader import DEFAULT_LOADER
+from verifier.errors import ContextUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,6 +78,26 @@ def _named(ids: Sequence[str]) -> str:
     return shown + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
 
 
+_log = logging.getLogger(__name__)
+
+
+def _unavailable(err: ContextUnavailableError) -> TranscriptUnavailableError:
+    # The operator's message names server paths: it goes to the log; the learner gets the remedy's pointer.
+    _log.warning("transcripts unavailable: %s", err)
+    return TranscriptUnavailableError(
+        f"transcripts cannot be made here: the CLR 2.0 JSON-LD context {CLR_CONTEXT} has not been"
+        " supplied to this service (the operator downloads it and sets BADGES_CONTEXTS_DIR; see docs/clr.md)"
+    )
+
+
+def _require_clr_context() -> None:
+    """Refuse before anything is taken or stored when the CLR context cannot be served."""
+    try:
+        DEFAULT_LOADER(CLR_CONTEXT)
+    except ContextUnavailableError as err:
+        raise _unavailable(err) from err
+
+
 def _sign(services: Services, organisation: Organisation, unsigned: dict[str, Any], *, now: datetime) -> str:
     signer = services.keyring.signer(organisation.slug, "EdDSA")
     signed = sign_data_integrity(
@@ -93,6 +121,7 @@ async def create_transcript(
     Raises:
         InvalidRequestError: see the module docstring; or a bad name or description.
         SigningUnavailableError: the issuing organisation's Ed25519 key cannot sign.
+        TranscriptUnavailableError: the operator has not supplied the CLR 2.0 context (docs/clr.md).
     """
     learner_id = _me(principal)
     if not credential_ids:
@@ -145,10 +174,14 @@ async def create_transcript(
         salt=secrets.token_hex(16),
         partial=len(chosen) < len([e for e in held if e.credential.ldp]),
     )
+    _require_clr_context()
     number, index = await allocate_slot(session, services, organisation, now=now)
     # CLR 2.0 credentialStatus is one entry: the revocation one.
     unsigned["credentialStatus"] = status_entries(services, organisation.slug, number=number, index=index)[0]
-    text = await asyncio.to_thread(_sign, services, organisation, unsigned, now=now)
+    try:
+        text = await asyncio.to_thread(_sign, services, organisation, unsigned, now=now)
+    except ContextUnavailableError as err:  # withdrawn since the check: the session is not committed
+        raise _unavailable(err) from err
     transcript = Transcript(
         id=transcript_id,
         organisation_id=organisation.id,

@@ -1,5 +1,8 @@
 """CLR 2.0 transcripts through the service: a learner asks for a signed ClrCredential of chosen badges
-of theirs; the school that issued them signs it; it verifies as a whole and badge by badge."""
+of theirs; the school that issued them signs it; it verifies as a whole and badge by badge.
+
+The official CLR context is not shipped: these tests supply the test-made stand-in (tests/clr_context.py)
+the way an operator supplies the real file, and one checks the answer when nobody supplied it."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from tests.conftest import BADGE_DEFS, SPEC
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("clr_context")]
 
 CLR_SCHEMA = SPEC / "schemas" / "clr" / "clr_v2p0_clrcredential_schema.json"
 # Attester per consortium badge (workplace communication is a supervisor's call only).
@@ -257,3 +260,26 @@ async def test_transcript_needs_the_transcript_scope(world: World) -> None:
     created = await world.client.post("/api/me/clr", json=body, headers=writer)
     assert created.status_code == 201, created.text
     assert (await world.client.get("/api/me/clr", headers=reader)).json()[0]["id"] == created.json()["id"]
+
+
+async def test_transcript_without_the_clr_context_is_refused_clearly_and_stores_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from issuer.services.status_lists import slots_taken
+    from verifier.document_loader import CONTEXTS_DIR_ENV
+
+    badge = await world.issue("student", badge="math-7rp-proportional", level=3)
+    async with world.services.sessions() as session:
+        taken = await slots_taken(session, world.organisations["lincoln-hs"].id)
+    monkeypatch.delenv(CONTEXTS_DIR_ENV)  # as on a fresh install: nobody supplied the context
+    refused = await _ask(world, [badge.id])
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "TRANSCRIPT_UNAVAILABLE"
+    assert "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json" in problem["detail"]
+    assert "docs/clr.md" in problem["detail"]
+    assert "BADGES_CONTEXTS_DIR" in problem["detail"]
+    assert (await world.client.get("/api/me/clr", headers=world.headers("student"))).json() == []
+    async with world.services.sessions() as session:
+        assert await slots_taken(session, world.organisations["lincoln-hs"].id) == taken
