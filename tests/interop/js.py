@@ -22,6 +22,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from keys.encoding import public_key_to_multikey
+from verifier.document_loader import DEFAULT_LOADER, operator_contexts
+from verifier.errors import ContextUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -99,10 +101,28 @@ def pinned_contexts() -> dict[str, Any]:
         raise JsBridgeError(f"verifier/contexts/manifest.json cannot be read: {err}") from err
     contexts: dict[str, Any] = {}
     for url, file, digest in _manifest_entries(manifest):
+        if url in operator_contexts():
+            continue  # not shipped: see js_contexts
         data = (MANIFEST.parent / file).read_bytes()
         if hashlib.sha256(data).hexdigest() != digest.lower():
             raise JsBridgeError(f"{file}: sha256 differs from verifier/contexts/manifest.json")
         contexts[url] = json.loads(data)
+    return contexts
+
+
+def js_contexts() -> dict[str, Any]:
+    """The shipped contexts, plus each operator-supplied one (the CLR context) the Python loader serves now.
+
+    An operator-supplied context comes through :data:`verifier.document_loader.DEFAULT_LOADER`, so the
+    JavaScript stack reads exactly what the Python verifier reads (in tests, the same stand-in); one the
+    loader cannot serve is left out, and the JavaScript loader then refuses it too.
+    """
+    contexts = dict(pinned_contexts())
+    for url in operator_contexts():
+        try:
+            contexts[url] = DEFAULT_LOADER(url)["document"]
+        except ContextUnavailableError:
+            continue
     return contexts
 
 
@@ -186,7 +206,7 @@ def js_verify(
         JsBridgeError: Node failed or answered with the wrong number of results.
     """
     request: dict[str, Any] = {
-        "contexts": pinned_contexts(),
+        "contexts": js_contexts(),
         "documents": dict(documents or {}),
         "items": list(items),
     }
@@ -224,7 +244,7 @@ def js_sign_ldp(
         JsBridgeError: Node failed.
     """
     request: dict[str, Any] = {
-        "contexts": pinned_contexts(),
+        "contexts": js_contexts(),
         "seed_hex": seed.hex(),
         "controller": controller,
         "cryptosuite": cryptosuite,
@@ -281,7 +301,7 @@ def js_bench(
         JsBridgeError: Node failed.
     """
     request = {
-        "contexts": pinned_contexts(),
+        "contexts": js_contexts(),
         "documents": dict(documents),
         "seed_hex": seed.hex(),
         "controller": controller,
