@@ -45,6 +45,15 @@ _WORDS: Final = {
         N_("The issuer is on the list of trusted issuers."),
         N_("The issuer is not on the list of trusted issuers."),
     ),
+    "credentials": (
+        N_("Every badge inside the transcript was verified on its own."),
+        N_("A badge inside the transcript is not valid or could not be checked (see details)."),
+    ),
+}
+# A check that could not be made says so, not that something is wrong (e.g. a transcript's signature
+# while this service lacks the CLR context: docs/clr.md).
+_COULD_NOT_CHECK: Final = {
+    "proof": N_("The digital signature could not be checked here (see details); nothing says it was changed."),
 }
 _VERDICTS: Final = {
     "valid": N_("Verified"),
@@ -69,6 +78,8 @@ def explain(report: VerificationReport, translations: Any) -> tuple[str, list[Ex
         base = check.id.split("[", 1)[0].split(".", 1)[0]
         passed_words, failed_words = _WORDS.get(base, (check.id, check.id))
         words = passed_words if check.passed else failed_words
+        if not check.passed and check.indeterminate and base in _COULD_NOT_CHECK:
+            words = _COULD_NOT_CHECK[base]
         lines.append(
             ExplainedCheck(check.id, check.passed, check.warning, translations.gettext(words), check.message)
         )

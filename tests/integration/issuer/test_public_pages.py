@@ -402,6 +402,7 @@ async def test_admin_audit_log_pages_with_older_events(world: World) -> None:
     assert "Older events" not in second.text
 
 
+@pytest.mark.usefixtures("clr_context")
 async def test_registrar_counts_the_badges_of_a_clr_transcript(world: World) -> None:
     world.services.settings.credit_rules = {"riverbend-cc": RIVERBEND}
     three = await world.issue("student", badge="weld-smaw-3f", level=3)
@@ -423,6 +424,7 @@ async def test_registrar_counts_the_badges_of_a_clr_transcript(world: World) -> 
     assert "Total credits: 4" in text
 
 
+@pytest.mark.usefixtures("clr_context")
 async def test_verifier_page_shows_a_clr_transcript_and_an_endorsement(world: World) -> None:
     endorsed = await world.client.post(
         "/api/orgs/riverside-hs/endorsements",
@@ -448,3 +450,33 @@ async def test_verifier_page_shows_a_clr_transcript_and_an_endorsement(world: Wo
         assert page.status_code == 200, page.text
         assert 'id="verdict">Verified<' in page.text
         assert name in _text(page.text)
+
+
+async def test_clr_without_the_context_pages_show_indeterminate_transcript_and_count_its_badges(
+    world: World, clr_context: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.services.settings.credit_rules = {"riverbend-cc": RIVERBEND}
+    three = await world.issue("student", badge="weld-smaw-3f", level=3)
+    four = await world.issue("student", badge="weld-smaw-4f", level=3)
+    transcript = await world.client.post(
+        "/api/me/clr",
+        json={"badges": [three.id, four.id], "name": "For Riverbend"},
+        headers=world.headers("student"),
+    )
+    assert transcript.status_code == 201, transcript.text
+    monkeypatch.delenv("BADGES_CONTEXTS_DIR")  # a service where nobody supplied the CLR context
+    page = await _post_form(world, None, "/verify", {"credential": transcript.text})
+    assert page.status_code == 200, page.text
+    assert 'id="verdict">Could not be fully checked<' in page.text
+    text = _text(page.text)
+    assert "could not be checked here" in text
+    assert "CLR" in text and "context-2.0.1.json" in text
+    assert "Every badge inside the transcript was verified on its own." in text
+    files = [("files", ("transcript.json", transcript.content, "application/json"))]
+    registrar = await _post_form(
+        world, "registrar", "/orgs/riverbend-cc/registrar", {"student": "Ana"}, files=files
+    )
+    assert registrar.status_code == 200, registrar.text
+    counted = _text(registrar.text)
+    assert "WLD 110 Fillet Welding, Out of Position" in counted
+    assert "Total credits: 4" in counted
