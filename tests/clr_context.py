@@ -59,7 +59,9 @@ STAND_IN: Final[dict[str, Any]] = {
                     "identifier": _term("identifier", **{"@container": "@set"}),
                     # Linked by id in the default graph, not a @graph container: the shape 1EdTech's
                     # signed CLR vector shows in its canonical N-Quads (spec/vectors/clr-eddsa-rdfc-2022).
-                    "verifiableCredential": _term("verifiableCredential", **{"@type": "@id", "@container": "@set"}),
+                    "verifiableCredential": _term(
+                        "verifiableCredential", **{"@type": "@id", "@container": "@set"}
+                    ),
                     "achievement": _term("achievement", **{"@container": "@set"}),
                     "association": _term("association", **{"@container": "@set"}),
                 }

@@ -44,8 +44,8 @@ __all__ = [
     "TEST_PINS_FLAG_ENV",
     "TEST_PINS_FLAG_VALUE",
     "OperatorContext",
-    "contexts_folder",
     "PinnedDocumentLoader",
+    "contexts_folder",
     "operator_contexts",
     "pinned_context_urls",
 ]
@@ -244,7 +244,7 @@ class PinnedDocumentLoader:
         if actual != sha256:
             raise _unavailable(context, sha256, f"{path} does not match its pin (its SHA-256 is {actual})")
         try:
-            document = json.loads(data)
+            document: dict[str, Any] = json.loads(data)
         except ValueError as err:  # only a test's own stand-in can get here: the pin is of JSON
             raise _unavailable(context, sha256, f"{path} is not JSON") from err
         with self._lock:

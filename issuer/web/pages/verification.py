@@ -53,7 +53,9 @@ _WORDS: Final = {
 # A check that could not be made says so, not that something is wrong (e.g. a transcript's signature
 # while this service lacks the CLR context: docs/clr.md).
 _COULD_NOT_CHECK: Final = {
-    "proof": N_("The digital signature could not be checked here (see details); nothing says it was changed."),
+    "proof": N_(
+        "The digital signature could not be checked here (see details); nothing says it was changed."
+    ),
 }
 _VERDICTS: Final = {
     "valid": N_("Verified"),

@@ -470,7 +470,8 @@ async def test_clr_without_the_context_pages_show_indeterminate_transcript_and_c
     assert 'id="verdict">Could not be fully checked<' in page.text
     text = _text(page.text)
     assert "could not be checked here" in text
-    assert "CLR" in text and "context-2.0.1.json" in text
+    assert "CLR" in text
+    assert "context-2.0.1.json" in text
     assert "Every badge inside the transcript was verified on its own." in text
     files = [("files", ("transcript.json", transcript.content, "application/json"))]
     registrar = await _post_form(

@@ -22,9 +22,9 @@ from issuer.issuance import Award, build_credential
 from issuer.transcripts import build_clr
 from tests.conftest import NOW, REPO, SPEC, TestIssuer
 from verifier.credit.facts import facts_from_credential
+from verifier.document_loader import CONTEXTS_DIR_ENV, operator_contexts
 from verifier.proofs.data_integrity import transformation
 from verifier.resolve import ChainFetcher, MapFetcher, OfflineFetcher, Resolver
-from verifier.document_loader import CONTEXTS_DIR_ENV, operator_contexts
 from verifier.verify import verify_credential
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ LEARNER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 CLR_CONTEXT_URL = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 # A developer's own folder holding the official context (read before any test changes the environment).
 DEVELOPER_CONTEXTS = os.environ.get(CONTEXTS_DIR_ENV)
-
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +125,9 @@ def _official_context_folder() -> Path | None:
 
 
 @pytest.mark.usefixtures("no_clr_context")
-def test_clr_1edtech_vector_without_the_context_is_indeterminate_and_its_badge_verified(tmp_path: Path) -> None:
+def test_clr_1edtech_vector_without_the_context_is_indeterminate_and_its_badge_verified(
+    tmp_path: Path,
+) -> None:
     signed = _json(CLR_VECTOR / "signed-clrcredential.json")
     report = verify_credential(signed, resolver=_vector_resolver(tmp_path), now=NOW)
     assert report.kind == "clr"

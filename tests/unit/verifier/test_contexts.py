@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from verifier.canonical import rdfc_1_0
 from tests.clr_context import CLR_CONTEXT_URL, STAND_IN, stand_in_bytes, supply_stand_in
+from verifier.canonical import rdfc_1_0
 from verifier.document_loader import (
     CONTEXTS_DIR_ENV,
     DEFAULT_LOADER,
@@ -230,7 +230,13 @@ def test_clr_context_without_operator_folder_is_unavailable_naming_url_and_remed
     assert caught.value.code == "CONTEXT_UNAVAILABLE"
     assert caught.value.indeterminate
     assert caught.value.url == CLR_CONTEXT_URL
-    for part in (CLR_CONTEXT_URL, CLR_CONTEXT_SHA256, CONTEXTS_DIR_ENV, "clr-v2p0-context-2.0.1.json", "docs/clr.md"):
+    for part in (
+        CLR_CONTEXT_URL,
+        CLR_CONTEXT_SHA256,
+        CONTEXTS_DIR_ENV,
+        "clr-v2p0-context-2.0.1.json",
+        "docs/clr.md",
+    ):
         assert part in message
 
 
@@ -251,12 +257,16 @@ def test_wrong_file_in_operator_folder_is_refused_by_its_hash(
     supply_stand_in(tmp_path)
     monkeypatch.setenv(CONTEXTS_DIR_ENV, str(tmp_path))
     actual = hashlib.sha256(stand_in_bytes()).hexdigest()
-    with pytest.raises(ContextUnavailableError, match=f"does not match its pin \\(its SHA-256 is {actual}\\)"):
+    with pytest.raises(
+        ContextUnavailableError, match=f"does not match its pin \\(its SHA-256 is {actual}\\)"
+    ):
         PinnedDocumentLoader()(CLR_CONTEXT_URL)
 
 
 @pytest.mark.usefixtures("no_clr_context")
-def test_test_pin_is_ignored_without_its_explicit_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_test_pin_is_ignored_without_its_explicit_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = supply_stand_in(tmp_path)
     monkeypatch.setenv(CONTEXTS_DIR_ENV, env[CONTEXTS_DIR_ENV])
     monkeypatch.setenv(TEST_PINS_ENV, env[TEST_PINS_ENV])
@@ -268,7 +278,9 @@ def test_test_pin_is_ignored_without_its_explicit_flag(tmp_path: Path, monkeypat
 
 
 @pytest.mark.usefixtures("no_clr_context")
-def test_test_pin_cannot_replace_a_shipped_contexts_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_test_pin_cannot_replace_a_shipped_contexts_pin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = supply_stand_in(tmp_path)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
