@@ -159,6 +159,7 @@ async def _transcript_with_endorsement(world: World) -> tuple[dict[str, Any], di
     return clr, documents
 
 
+@pytest.mark.usefixtures("clr_context")
 async def test_service_transcript_and_endorsement_verify_in_the_javascript_stack(world: World) -> None:
     require_js()
     clr, documents = await _transcript_with_endorsement(world)
@@ -179,7 +180,9 @@ async def test_service_transcript_and_endorsement_verify_in_the_javascript_stack
     assert "Invalid signature" in forged["error"]
 
 
-async def test_service_transcript_verifies_with_the_badges_cli(world: World, tmp_path: Path) -> None:
+async def test_service_transcript_verifies_with_the_badges_cli(
+    world: World, tmp_path: Path, clr_context: dict[str, str]
+) -> None:
     clr, documents = await _transcript_with_endorsement(world)
     resolve: dict[str, str] = {}
     for number, (url, document) in enumerate(documents.items()):
@@ -215,7 +218,7 @@ async def test_service_transcript_verifies_with_the_badges_cli(world: World, tmp
             text=True,
             timeout=120,
             check=False,
-            env={"NO_COLOR": "1", "COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+            env={"NO_COLOR": "1", "COLUMNS": "200", "PATH": "/usr/bin:/bin", **clr_context},
         )
     )
     assert text.returncode == 0, text.stdout + text.stderr
