@@ -23,13 +23,14 @@ import asyncio
 import hashlib
 import logging
 import re
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, func, or_, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, func, or_, true, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
 from issuer.bulk_csv import AwardRow, RejectedRow, read_award_csv, rejected_rows_csv
@@ -101,6 +102,11 @@ UNEXPECTED_FAILURE: Final = (
 )
 UNFINISHED: Final = ("pending", "running")
 _BATCH_ATTEMPTS: Final = 5  # a batch that collides with a concurrent award is redone, seeing it
+
+
+def _database_busy(err: OperationalError) -> bool:
+    """SQLite's "database is locked": another connection held the write lock (worth redoing)."""
+    return isinstance(err.orig, sqlite3.OperationalError) and "locked" in str(err.orig)
 
 
 @dataclass(frozen=True)
@@ -655,10 +661,13 @@ async def _run_batch(services: Services, context: _JobContext, batch: list[Award
         creator = await session.get(Person, context.creator_id)
         if job is None or organisation is None or creator is None:
             raise NotFoundError("the job, its organisation or its creator was deleted")
-        # Write first: pysqlite opens its transaction at the first write, and a SAVEPOINT outside one
-        # commits on RELEASE; this keeps the whole batch one transaction on SQLite too.
-        job.updated_at = now
-        await session.flush()
+        # Write first, with a statement that always runs (a flush of an unchanged updated_at emits
+        # nothing): pysqlite opens its transaction at the first write, and a SAVEPOINT outside one
+        # starts a read transaction that fails at once ("database is locked") when it later writes
+        # after another writer committed. This keeps the batch one write transaction on SQLite too.
+        await session.execute(
+            update(AwardJob).where(col(AwardJob.id) == context.job_id).values(updated_at=now)
+        )
         recorded = set(
             (
                 await session.execute(
@@ -856,10 +865,15 @@ async def _run_job(
                     # redo the batch, which now sees it and skips it.
                     if attempt == _BATCH_ATTEMPTS - 1:
                         raise
+                except OperationalError as err:
+                    # SQLite's one writer was busy for longer than busy_timeout: wait, then redo.
+                    if not _database_busy(err) or attempt == _BATCH_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.2 * (attempt + 1))
         except IssuerError as err:
             # Not the rows' fault (keys unavailable, the organisation deleted): stop, keep what is done.
             return job_progress(await _finish(services, job_id, state="failed", message=err.detail))
-        except (StatusSlotTaken, IntegrityError, _BatchRace):
+        except (StatusSlotTaken, IntegrityError, OperationalError, _BatchRace):
             # The database kept refusing the batch: its text names tables and values, so log it only.
             _log.exception("award job %s: a batch failed %d times", job_id, _BATCH_ATTEMPTS)
             return job_progress(
