@@ -44,8 +44,8 @@ browser-deps:
 # After changing page strings: extract them and merge them into each catalogue, then translate the
 # new entries in issuer/locale/<lang>/LC_MESSAGES/messages.po (a test lists what is missing).
 messages: env
-	$(UV) run --no-sync pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o issuer/locale/messages.pot issuer
-	$(UV) run --no-sync pybabel update -i issuer/locale/messages.pot -d issuer/locale --ignore-obsolete
+	$(UV) run --no-sync pybabel extract -F babel.cfg --no-location --sort-output --omit-header -w 110 -o issuer/locale/messages.pot issuer
+	$(UV) run --no-sync pybabel update -i issuer/locale/messages.pot -d issuer/locale --ignore-obsolete -w 110
 
 # Tests run on every core (pytest-xdist); each test has its own SQLite file or PostgreSQL database.
 PYTEST_WORKERS ?= auto

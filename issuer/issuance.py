@@ -241,7 +241,7 @@ def build_credential(
     credential_id: str,
     now: datetime,
     salt: str,
-    status: dict[str, Any] | None = None,
+    status: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential for an award.
 
@@ -251,7 +251,8 @@ def build_credential(
         credential_id: a fresh ``urn:uuid:`` (randomness is the caller's).
         now: the issuance time; ``validFrom`` and ``awardedDate``.
         salt: the per-credential salt of a hashed recipient (randomness is the caller's).
-        status: a ``BitstringStatusListEntry`` when the issuer can revoke.
+        status: a ``BitstringStatusListEntry`` when the issuer can revoke (Open Badges 3.0 allows one;
+            a list of entries is VC 2.0 only).
 
     Raises:
         InvalidAwardError: level outside the rubric or below the required level, attester role not

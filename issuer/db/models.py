@@ -95,7 +95,9 @@ class Organisation(SQLModel, table=True):
 
     Its keys live in its own key store (``Settings.org_keys_dir(slug)``), never in the database.
     ``proof_formats`` says what an approval signs: ``ldp`` (Data Integrity), ``jwt`` (VC-JWT, for learners
-    with a DID) or ``both``; ``jwt_algorithm`` which key signs the JWT.
+    with a DID) or ``both``; ``jwt_algorithm`` which key signs the JWT. ``suspension``: new badges carry a
+    suspension entry beside the revocation one (a VC 2.0 array, which Open Badges 3.0's schema refuses);
+    off by default, so a badge has the one ``credentialStatus`` object OB 3.0 allows.
     """
 
     __tablename__ = "organisation"
@@ -118,6 +120,9 @@ class Organisation(SQLModel, table=True):
     )
     jwt_algorithm: str = Field(
         default="RS256", sa_column=sa.Column(sa.String(8), nullable=False, server_default="RS256")
+    )
+    suspension: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
     )
 
 
@@ -402,6 +407,7 @@ class Credential(SQLModel, table=True):
     learner (a revoked credential releases its key). ``status_reason`` is private: it is never in a
     status list or a credential. ``recipient_id`` and ``recipient`` are cleared when the learner's
     personal data is deleted; the credential texts stay, so the badge in the learner's hands verifies.
+    ``suspendable``: the signed badge carries a suspension entry (``Organisation.suspension`` when issued).
     """
 
     __tablename__ = "credential"
@@ -435,6 +441,9 @@ class Credential(SQLModel, table=True):
     list_number: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     status_index: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     state: str = Field(default="active", sa_column=sa.Column(sa.String(10), nullable=False))
+    suspendable: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     status_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     issued_at: datetime = Field(sa_column=_when())
     status_changed_at: datetime | None = Field(default=None, sa_column=_maybe_when())

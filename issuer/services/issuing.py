@@ -28,7 +28,7 @@ from issuer.issuance import (
 from issuer.services.audit import record_event
 from issuer.services.catalogue import definition_of
 from issuer.services.endorsements import active_endorsements
-from issuer.services.status_lists import allocate_slot, status_entries
+from issuer.services.status_lists import allocate_slot, badge_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -79,7 +79,7 @@ def sign_credential(
     award: Award,
     *,
     credential_id: str,
-    status: list[dict[str, str]],
+    status: dict[str, str] | list[dict[str, str]],
     now: datetime,
 ) -> SignedCredential:
     """Build and sign one credential (sync, CPU-bound: run it in a worker thread).
@@ -93,7 +93,7 @@ def sign_credential(
         credential_id=credential_id,
         now=now,
         salt=secrets.token_hex(16),
-        status=status,  # type: ignore[arg-type]
+        status=status,
     )
     ldp = jwt = None
     document = unsigned
@@ -176,7 +176,7 @@ async def issue_credential(
         organisation,
         award,
         credential_id=credential_id,
-        status=status_entries(services, organisation.slug, number=number, index=index),
+        status=badge_status(services, organisation, number=number, index=index),
         now=now,
     )
     credential = Credential(
@@ -194,6 +194,7 @@ async def issue_credential(
         jwt=signed.jwt,
         list_number=number,
         status_index=index,
+        suspendable=organisation.suspension,
         issued_at=now,
     )
     session.add(credential)

@@ -91,8 +91,11 @@ async def change_settings(
     now: datetime,
     proof_formats: str | None = None,
     jwt_algorithm: str | None = None,
+    suspension: bool | None = None,
 ) -> Organisation:
     """Change what an approval signs; commits (``org.settings``).
+
+    ``suspension`` applies to badges issued from now on; a badge keeps the status entries it was signed with.
 
     Raises:
         InvalidRequestError: an unknown value, or a JWT algorithm with no active key in the store.
@@ -119,6 +122,9 @@ async def change_settings(
     if jwt_algorithm is not None and jwt_algorithm != row.jwt_algorithm:
         changed["jwtAlgorithm"] = jwt_algorithm
         row.jwt_algorithm = jwt_algorithm
+    if suspension is not None and suspension != row.suspension:
+        changed["suspension"] = suspension
+        row.suspension = suspension
     if changed:
         record_event(
             session,

@@ -8,7 +8,7 @@ lose a bit, so the list row is locked (``SELECT … FOR UPDATE`` on PostgreSQL) 
 on SQLite the first statement is a write, which takes the database's single writer lock first.
 
 Who may do what (``CHANGE_ROLES``): a teacher may suspend and reinstate (both reversible), only an admin
-revokes (final). The reason stays on the credential row, visible to the organisation's staff only: it
+revokes (final). Only a badge signed with a suspension entry (``Credential.suspendable``) can be suspended. The reason stays on the credential row, visible to the organisation's staff only: it
 is never in a status list or a credential, and the audit log records only whether one was given.
 """
 
@@ -248,6 +248,12 @@ async def change_status(
     if before not in allowed_from:
         final = " (revocation is final)" if before == "revoked" else ""
         raise InvalidStateError(f"cannot {change} a {before} badge{final}")
+    if change == "suspend" and not credential.suspendable:
+        raise InvalidStateError(
+            "this badge carries a revocation entry only (Open Badges 3.0 allows one status entry), so "
+            "verifiers cannot see a suspension: revoke it instead, or have an admin turn suspension on "
+            "for badges issued from now on"
+        )
     # A write conditioned on the state read: a concurrent change of the same credential makes it match
     # nothing (and on SQLite it takes the writer lock before the list's bits are read).
     values: dict[str, object] = {"state": after, "status_reason": reason, "status_changed_at": now}

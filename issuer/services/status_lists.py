@@ -41,6 +41,7 @@ __all__ = [
     "count_allocation",
     "list_status_lists",
     "sign_status_list",
+    "badge_status",
     "status_entries",
 ]
 
@@ -166,11 +167,20 @@ async def slots_taken(session: AsyncSession, organisation_id: object) -> int:
 
 
 def status_entries(services: Services, slug: str, *, number: int, index: int) -> list[dict[str, str]]:
-    """The ``credentialStatus`` of a credential: one entry per purpose, same index."""
+    """One status entry per purpose (revocation first), all at the same index of their lists."""
     return [
         status_entry(list_url=services.status_list_url(slug, purpose, number), index=index, purpose=purpose)
         for purpose in STATUS_PURPOSES
     ]
+
+
+def badge_status(
+    services: Services, organisation: Organisation, *, number: int, index: int
+) -> dict[str, str] | list[dict[str, str]]:
+    """The ``credentialStatus`` of a new badge: the revocation entry alone (Open Badges 3.0 allows one
+    entry), or, where the organisation turned suspension on, both entries as a VC 2.0 array."""
+    entries = status_entries(services, organisation.slug, number=number, index=index)
+    return entries if organisation.suspension else entries[0]
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,8 @@ def _published(service: Service, credential: dict[str, Any], folder: Path) -> tu
     ``documents`` for the JS stack, and as a ``--resolve`` map for ``badges verify``."""
     issuer = credential["issuer"]["id"] if isinstance(credential["issuer"], dict) else credential["issuer"]
     urls = {issuer: did_web_to_url(issuer)}
-    for entry in credential.get("credentialStatus", []):
+    status = credential.get("credentialStatus", [])
+    for entry in status if isinstance(status, list) else [status]:
         urls[entry["statusListCredential"]] = entry["statusListCredential"]
     documents: dict[str, Any] = {}
     mapping: dict[str, str] = {}

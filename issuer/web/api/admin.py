@@ -66,6 +66,7 @@ class Rotation(Strict):
 class OrgSettings(Strict):
     proof_formats: Literal["ldp", "jwt", "both"] | None = Field(default=None, alias="proofFormats")
     jwt_algorithm: Literal["EdDSA", "RS256", "ES256"] | None = Field(default=None, alias="jwtAlgorithm")
+    suspension: bool | None = None
 
 
 def _member_view(person: Person, membership: Membership) -> dict[str, Any]:
@@ -109,7 +110,11 @@ def _key_view(record: KeyRecord) -> dict[str, Any]:
 
 
 def _settings_view(organisation: Organisation) -> dict[str, Any]:
-    return {"proofFormats": organisation.proof_formats, "jwtAlgorithm": organisation.jwt_algorithm}
+    return {
+        "proofFormats": organisation.proof_formats,
+        "jwtAlgorithm": organisation.jwt_algorithm,
+        "suspension": organisation.suspension,
+    }
 
 
 def grant_view(grant: GrantView) -> dict[str, Any]:
@@ -315,13 +320,16 @@ class OrgAdminController(Controller):
     async def change_settings(
         self, data: JSONBody[OrgSettings], db: Db, services: Svc, principal: User, organisation: Org, now: Now
     ) -> dict[str, Any]:
-        """``proofFormats``: ldp, jwt or both; ``jwtAlgorithm``: the key that signs VC-JWTs."""
+        """``proofFormats``: ldp, jwt or both; ``jwtAlgorithm``: the key that signs VC-JWTs;
+        ``suspension``: new badges also carry a suspension entry (a VC 2.0 array of two entries, which
+        the Open Badges 3.0 schema refuses; off by default)."""
         row = await change_settings(
             db,
             services,
             organisation=organisation,
             proof_formats=data.proof_formats,
             jwt_algorithm=data.jwt_algorithm,
+            suspension=data.suspension,
             actor=principal,
             now=now,
         )

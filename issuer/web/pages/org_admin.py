@@ -17,7 +17,7 @@ from issuer.services.audit import query_events
 from issuer.services.catalogue import issued_counts, offered_badges
 from issuer.services.invitations import MAX_DAYS, create_invitation, list_invitations, withdraw_invitation
 from issuer.services.members import enrol_member, remove_member
-from issuer.services.org_settings import ALGORITHMS, key_records, rotate_key
+from issuer.services.org_settings import ALGORITHMS, change_settings, key_records, rotate_key
 from issuer.services.people import list_members
 from issuer.services.status_lists import list_status_lists
 from issuer.web.auth import org_roles
@@ -286,6 +286,38 @@ class OrgAdminPages(Controller):
     async def status_lists(self, request: Request[Any, Any, Any], db: Db, organisation: Org) -> Response[str]:
         lists = await list_status_lists(db, organisation.id)
         return await page(request, "admin/status_lists.html", {"organisation": organisation, "lists": lists})
+
+    @post("/status-lists/suspension", opt=ADMIN)
+    async def suspension(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        services: Svc,
+        principal: User,
+        organisation: Org,
+        now: Now,
+    ) -> Response[Any]:
+        """Whether badges issued from now on carry a suspension entry (``org.settings``)."""
+        form = await read_form(request)
+        t = translator(request)
+        choice = form.text("suspension")
+        if choice not in ("on", "off"):
+            lists = await list_status_lists(db, organisation.id)
+            return await page(
+                request,
+                "admin/status_lists.html",
+                {"organisation": organisation, "lists": lists, "error": t.gettext("Choose on or off.")},
+                status=422,
+            )
+        await change_settings(
+            db, services, organisation=organisation, actor=principal, now=now, suspension=choice == "on"
+        )
+        done = (
+            t.gettext("Suspension is on for badges issued from now on.")
+            if choice == "on"
+            else t.gettext("Suspension is off for badges issued from now on.")
+        )
+        return redirect(f"/orgs/{organisation.slug}/admin/status-lists", flash=done)
 
     # --- audit log ---------------------------------------------------------------------------------
 

@@ -336,6 +336,17 @@ class World:
             now=NOW,
         )
 
+    async def allow_suspension(self, org: str = "lincoln-hs") -> None:
+        """Turn suspension on for ``org``: the badges it issues from now on carry a suspension entry too."""
+        from issuer.db import Organisation
+
+        async with self.services.sessions() as session:
+            row = await session.get(Organisation, self.organisations[org].id)
+            assert row is not None
+            row.suspension = True
+            await session.commit()
+        self.organisations[org].suspension = True
+
     async def verify(self, text: str) -> VerificationReport:
         """Verify a credential text through the app (see :func:`verify_through`)."""
         return await verify_through(AppFetcher(self.client), text)

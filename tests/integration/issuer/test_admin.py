@@ -7,7 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlmodel import select
 
+from issuer.db.models import AuditEvent, Credential
 from tests.conftest import NOW
 
 if TYPE_CHECKING:
@@ -208,9 +210,9 @@ async def test_settings_change_what_an_approval_signs(world: World) -> None:
         headers=world.headers("admin"),
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA"}
+    assert changed.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA", "suspension": False}
     shown = await world.client.get("/api/orgs/lincoln-hs/settings", headers=world.headers("admin"))
-    assert shown.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA"}
+    assert shown.json() == {"proofFormats": "ldp", "jwtAlgorithm": "EdDSA", "suspension": False}
     wrong = await world.client.patch(
         "/api/orgs/lincoln-hs/settings", json={"proofFormats": "pdf"}, headers=world.headers("admin")
     )
@@ -219,6 +221,38 @@ async def test_settings_change_what_an_approval_signs(world: World) -> None:
         "/api/orgs/lincoln-hs/settings", json={"proofFormats": "both"}, headers=world.headers("teacher")
     )
     assert teacher.status_code == 403
+
+
+async def test_settings_turn_suspension_on_for_the_badges_issued_next(world: World) -> None:
+    before = await world.issue("student")
+    changed = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings", json={"suspension": True}, headers=world.headers("admin")
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["suspension"] is True
+    awarded = await world.client.post(
+        "/api/orgs/lincoln-hs/awards",
+        json={"student": world.person_id("student"), "badge": "math-7rp-proportional", "level": 3},
+        headers=world.headers("teacher"),
+    )
+    assert awarded.status_code == 201, awarded.text
+    async with world.services.sessions() as session:
+        after = await session.get(Credential, awarded.json()["id"])
+    assert after is not None
+    assert before.ldp is not None
+    assert after.ldp is not None
+    assert isinstance(json.loads(before.ldp)["credentialStatus"], dict)
+    assert [e["statusPurpose"] for e in json.loads(after.ldp)["credentialStatus"]] == ["revocation", "suspension"]
+    assert (before.suspendable, after.suspendable) == (False, True)
+    async with world.services.sessions() as session:
+        events = (
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "org.settings"))).scalars().all()
+        )
+    assert [e.detail for e in events] == [{"suspension": True}]
+    wrong = await world.client.patch(
+        "/api/orgs/lincoln-hs/settings", json={"suspension": "yes please"}, headers=world.headers("admin")
+    )
+    assert wrong.status_code == 400
 
 
 async def test_members_list_is_paged(world: World) -> None:

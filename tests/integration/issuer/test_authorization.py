@@ -200,6 +200,12 @@ def _cells() -> list[Cell]:
             "/orgs/lincoln-hs/admin/status-lists",
             frozenset({"admin"}),
         ),
+        _page(
+            "POST",
+            "/orgs/{slug:str}/admin/status-lists/suspension",
+            "/orgs/lincoln-hs/admin/status-lists/suspension",
+            frozenset({"admin"}),
+        ),
         _page("GET", "/orgs/{slug:str}/admin/audit", "/orgs/lincoln-hs/admin/audit", frozenset({"admin"})),
         # The learner's pages: their own badges and submissions only (anyone else's is "not found").
         _page("GET", "/me/badges", "/me/badges", SIGNED_IN),

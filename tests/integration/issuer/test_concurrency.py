@@ -128,6 +128,7 @@ def _check_invariants(stored: dict[str, Any]) -> None:
 
 
 async def test_concurrent_awards_and_status_changes_keep_every_slot_and_bit(world: World) -> None:
+    await world.allow_suspension()
     learners = await _learners(world, CONCURRENT_AWARDS + 12)
     # Some badges issued beforehand, to revoke and suspend while the crowd of awards runs.
     earlier = await asyncio.gather(*(world.issue(learner) for learner in learners[CONCURRENT_AWARDS:]))
@@ -147,6 +148,7 @@ async def test_concurrent_awards_and_status_changes_keep_every_slot_and_bit(worl
 
 
 async def test_concurrent_revocations_on_one_list_lose_no_bit(world: World) -> None:
+    await world.allow_suspension()
     learners = await _learners(world, 24)
     issued = [await world.issue(learner) for learner in learners]
     assert len({c.list_number for c in issued}) == 1  # all in the same list: the contended case

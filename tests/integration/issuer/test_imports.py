@@ -213,8 +213,7 @@ async def test_import_verification_fetches_nothing_for_a_forged_badge(world: Wor
     ldp, _ = await badge_from_elsewhere(world)
     forged = json.loads(ldp)
     forged["name"] = "Forged"
-    for entry in forged["credentialStatus"]:
-        entry["statusListCredential"] = "https://10.0.0.1/status/1"
+    forged["credentialStatus"]["statusListCredential"] = "https://10.0.0.1/status/1"
     async with world.services.sessions() as session:
         from issuer.db.models import Person
         from issuer.errors import ImportRefusedError

@@ -23,10 +23,22 @@ async def test_issuing_signs_a_verifiable_badge_with_status_entries(world: World
     assert credential.jwt is None  # an e-mail learner has no DID for the JWT's `sub`
     document = json.loads(credential.ldp)
     assert "ana@students.example.edu" not in credential.ldp  # hashed recipient
-    assert {entry["statusPurpose"] for entry in document["credentialStatus"]} == {"revocation", "suspension"}
-    assert {int(entry["statusListIndex"]) for entry in document["credentialStatus"]} == {
-        credential.status_index
-    }
+    # One entry, the revocation one: Open Badges 3.0 allows a single credentialStatus object.
+    status = document["credentialStatus"]
+    assert (status["statusPurpose"], int(status["statusListIndex"])) == ("revocation", credential.status_index)
+    assert credential.suspendable is False
+    report = await world.verify(credential.ldp)
+    assert (report.verdict, report.failures()) == ("valid", {})
+
+
+async def test_an_organisation_with_suspension_signs_both_status_entries(world: World) -> None:
+    await world.allow_suspension()
+    credential = await world.issue("student")
+    assert credential.ldp is not None
+    entries = json.loads(credential.ldp)["credentialStatus"]
+    assert [entry["statusPurpose"] for entry in entries] == ["revocation", "suspension"]
+    assert {int(entry["statusListIndex"]) for entry in entries} == {credential.status_index}
+    assert credential.suspendable is True
     report = await world.verify(credential.ldp)
     assert (report.verdict, report.failures()) == ("valid", {})
 

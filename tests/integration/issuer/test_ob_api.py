@@ -150,16 +150,23 @@ async def test_ob_api_end_to_end_backpack_reads_only_the_learners_badges(world: 
     assert [c["id"] for c in seen["credential"]] == [theirs.id]
 
 
-@pytest.mark.xfail(
-    reason="issuance puts two status entries (an array) in credentialStatus; OB 3.0 allows one object",
-    strict=True,
-)
 async def test_ob_api_issued_credentials_fit_the_ob_schema_whole(world: World) -> None:
     await world.issue("student")
     backpack = await register(world)
     tokens = await backpack.tokens(scope=READ)
     body = (await world.client.get(f"{API}/credentials", headers=bearer(tokens))).json()
+    assert isinstance(body["credential"][0]["credentialStatus"], dict)  # one entry, as OB 3.0 allows
     assert schema_errors(ob_validator("getopenbadgecredentialsresponse"), body) == []
+    # The check can fail: a badge of an organisation that turned suspension on has two entries.
+    await world.allow_suspension()
+    await world.issue("student", badge="math-7rp-proportional")
+    body = (await world.client.get(f"{API}/credentials", headers=bearer(tokens))).json()
+    assert schema_errors(ob_validator("getopenbadgecredentialsresponse"), body) != []
+    two = [c for c in body["credential"] if isinstance(c["credentialStatus"], list)]
+    assert len(two) == 1
+    assert {e.split(":")[0] for e in schema_errors(ob_validator("achievementcredential"), two[0])} == {
+        "credentialStatus"
+    }
 
 
 async def test_ob_api_jwt_only_credentials_come_as_compact_jws(world: World) -> None:

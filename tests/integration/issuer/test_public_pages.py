@@ -360,6 +360,33 @@ async def test_admin_pages_list_members_badges_and_status_lists(world: World) ->
     assert "1 of 131072" in _text(lists.text)
 
 
+async def test_admin_turns_suspension_on_and_off_on_the_status_lists_page(world: World) -> None:
+    path = "/orgs/lincoln-hs/admin/status-lists"
+    shown = await world.client.get(path, headers=world.headers("admin"))
+    assert "Off: new badges carry one status entry" in _text(shown.text)
+    turned = await _post_form(world, "admin", f"{path}/suspension", {"suspension": "on"})
+    assert turned.status_code == 303, turned.text
+    page = await _follow(world, "admin", turned)
+    assert "Suspension is on for badges issued from now on." in page.text
+    assert "On: new badges can be suspended" in _text(page.text)
+    assert [e.detail for e in await _events(world, "org.settings")] == [{"suspension": True}]
+    awarded = await world.client.post(
+        "/api/orgs/lincoln-hs/awards",
+        json={"student": world.person_id("student"), "badge": "weld-smaw-3f", "level": 3},
+        headers=world.headers("teacher"),
+    )
+    assert awarded.status_code == 201, awarded.text
+    register = await world.client.get("/orgs/lincoln-hs/credentials", headers=world.headers("teacher"))
+    assert "/suspend" in register.text  # the new badge can be suspended
+    wrong = await _post_form(world, "admin", f"{path}/suspension", {"suspension": "maybe"})
+    assert wrong.status_code == 422
+    assert "Choose on or off." in wrong.text
+    off = await _post_form(world, "admin", f"{path}/suspension", {"suspension": "off"})
+    assert "Suspension is off" in (await _follow(world, "admin", off)).text
+    refused = await _post_form(world, "teacher", f"{path}/suspension", {"suspension": "on"})
+    assert refused.status_code == 403
+
+
 async def test_another_schools_admin_is_refused(world: World) -> None:
     for path in ("/orgs/lincoln-hs/admin", "/orgs/lincoln-hs/admin/audit", "/orgs/lincoln-hs/admin/keys"):
         refused = await world.client.get(path, headers=world.headers("other_admin"))

@@ -74,6 +74,7 @@ async def test_revoke_is_final_and_releases_the_award(world: World) -> None:
 
 
 async def test_suspend_then_reinstate_round_trips_through_the_verifier(world: World) -> None:
+    await world.allow_suspension()
     credential = await world.issue("student")
     assert credential.ldp is not None
     response = await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})
@@ -93,7 +94,33 @@ async def test_suspend_then_reinstate_round_trips_through_the_verifier(world: Wo
     assert await _list_bit(world, credential, "suspension") == 0
 
 
+async def test_a_badge_with_one_status_entry_cannot_be_suspended_only_revoked(world: World) -> None:
+    credential = await world.issue("student")  # the default: the revocation entry alone (OB 3.0)
+    assert credential.ldp is not None
+    refused = await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "INVALID_STATE"
+    assert "revocation entry only" in refused.json()["detail"]
+    stored = await _stored(world, credential.id)
+    assert (stored.state, stored.status_reason) == ("active", None)
+    assert await _list_bit(world, credential, "suspension") == 0
+    assert (await world.verify(credential.ldp)).verdict == "valid"
+    # Turning suspension on changes the badges issued from then on, not this one.
+    await world.allow_suspension()
+    assert (await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})).status_code == 409
+    later = await world.issue("student", badge="math-7rp-proportional")
+    assert (await _post(world, "teacher", later.id, "suspend", {"reason": REASON})).status_code == 200
+    # Revoking still works on the one-entry badge, and only its revocation bit changes.
+    assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
+    assert (await _list_bit(world, credential, "revocation"), await _list_bit(world, credential, "suspension")) == (
+        1,
+        0,
+    )
+    assert "REVOKED" in (await world.verify(credential.ldp)).failures().values()
+
+
 async def test_revoking_a_suspended_badge_shows_it_revoked_only(world: World) -> None:
+    await world.allow_suspension()
     credential = await world.issue("student")
     assert credential.ldp is not None
     assert (await _post(world, "teacher", credential.id, "suspend", {"reason": "pending"})).status_code == 200
@@ -189,6 +216,7 @@ async def test_revoke_without_a_usable_reason_is_refused_and_changes_nothing(
 
 
 async def test_reason_stays_out_of_the_list_the_credential_and_the_audit_log(world: World) -> None:
+    await world.allow_suspension()
     credential = await world.issue("student")
     assert (await _post(world, "teacher", credential.id, "suspend", {"reason": REASON})).status_code == 200
     assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
@@ -217,6 +245,7 @@ async def test_reason_stays_out_of_the_list_the_credential_and_the_audit_log(wor
 
 
 async def test_status_change_re_signs_the_stored_list_credential(world: World) -> None:
+    await world.allow_suspension()
     credential = await world.issue("student")
 
     async def stored_list() -> StatusList:

@@ -48,9 +48,8 @@ async def _issued_and_revoked(world: World) -> tuple[dict[str, dict[str, Any]], 
     did = world.organisations[ORG].did
     documents: dict[str, Any] = {did_web_to_url(did): await _served(world, did_web_to_url(did))}
     for document in texts.values():
-        for entry in document["credentialStatus"]:
-            url = entry["statusListCredential"]
-            documents[url] = await _served(world, url)
+        url = document["credentialStatus"]["statusListCredential"]  # one entry, as OB 3.0 allows
+        documents[url] = await _served(world, url)
     return texts, documents
 
 

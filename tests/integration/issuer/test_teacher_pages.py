@@ -437,6 +437,7 @@ async def test_award_bulk_unreadable_file_is_refused_and_nothing_is_stored(world
 
 
 async def test_credentials_search_and_revoke_after_confirmation(world: World) -> None:
+    await world.allow_suspension()
     ana = await world.issue("student", badge="weld-smaw-3f")
     ben = await world.issue("student2", badge="math-7rp-proportional")
     ana_key = ana.id.removeprefix("urn:uuid:")
@@ -486,6 +487,7 @@ async def test_credentials_search_and_revoke_after_confirmation(world: World) ->
 
 
 async def test_credentials_teacher_suspends_and_reinstates(world: World) -> None:
+    await world.allow_suspension()
     credential = await world.issue("student")
     key = credential.id.removeprefix("urn:uuid:")
     assert credential.ldp is not None
