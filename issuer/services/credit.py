@@ -120,7 +120,11 @@ async def fetch_link(services: Services, url: str) -> bytes:
             fetching links is off (``settings.verifier_network``), or the fetch failed.
     """
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:  # "https://[::1": a malformed IPv6 address, or a port that is not a number
+        raise InvalidRequestError("the link is not a web address (https://…)") from None
     if not parts.scheme or not parts.netloc:
         raise InvalidRequestError("the link is not a web address (https://…)")
     if parts.netloc.lower() == urlsplit(services.settings.base_url).netloc.lower():

@@ -116,14 +116,26 @@ class IssuedTokens:
         }
 
 
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme == "https" and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a malformed IPv6 address, or a port that is not a number
+        return False
+
+
 def _redirect_uri_problem(uri: object) -> str | None:
     """Why a redirect URI is refused, or None: https, or http to a loopback host only (RFC 8252 §7.3)."""
     if not isinstance(uri, str) or len(uri) > 2000:
         return "each redirect URI is a string of at most 2,000 characters"
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError:  # "https://[::1": a malformed IPv6 address, or a port that is not a number
+        return f"{uri[:100]!r} is not a URL"
     if parts.fragment or "#" in uri:
         return f"{uri[:100]!r} has a fragment (RFC 6749 §3.1.2)"
-    host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return None
     if parts.scheme == "http" and host:
@@ -192,7 +204,7 @@ def _check_metadata(metadata: Mapping[str, Any]) -> tuple[str, list[str], tuple[
         value = metadata.get(field)
         if value is None:
             continue
-        if not isinstance(value, str) or len(value) > 2000 or urlsplit(value).scheme != "https":
+        if not isinstance(value, str) or len(value) > 2000 or not _is_https_url(value):
             raise ClientRegistrationError("invalid_client_metadata", f"{field}: an https URL")
         details[field] = value
     for field in _TEXT_FIELDS:

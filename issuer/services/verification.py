@@ -54,7 +54,10 @@ class ServiceFetcher:
         self._netloc = base.netloc.lower()
 
     def knows(self, url: str) -> bool:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # a malformed IPv6 address: not one of ours
+            return False
         return (
             parts.scheme in ("https", "http")
             and parts.netloc.lower() == self._netloc

@@ -143,8 +143,10 @@ class WalletOffer:
     Attributes:
         offer_id: the offer's id (for the audit log).
         oid4vci_uri: ``openid-credential-offer://?credential_offer_uri=…`` (the QR code's content).
-        dcc_request_uri: ``dccrequest://request?request=…`` for the DCC Learner Credential Wallet.
-        lcw_url: the same request as an ``https://lcw.app/request?request=…`` link.
+        dcc_request_uri: ``dccrequest://request?request=…`` for the DCC Learner Credential Wallet; None for
+            an offer with a PIN (that wallet's exchange has no way to send one, so its link would let
+            anyone who sees it skip the PIN).
+        lcw_url: the same request as an ``https://lcw.app/request?request=…`` link; None with a PIN.
         tx_code: the transaction code (PIN) the wallet will ask for, when one was wanted; never stored.
         expires_at: when the offer stops working.
         qr_svg: an SVG QR code of ``oid4vci_uri``.
@@ -152,8 +154,8 @@ class WalletOffer:
 
     offer_id: uuid.UUID
     oid4vci_uri: str
-    dcc_request_uri: str
-    lcw_url: str
+    dcc_request_uri: str | None
+    lcw_url: str | None
     tx_code: str | None
     expires_at: datetime
     qr_svg: str
@@ -262,11 +264,12 @@ async def create_wallet_offer(
         },
         separators=(",", ":"),
     )
+    dcc = tx_code is None  # the DCC exchange cannot carry a PIN: a PIN offer is OpenID4VCI only
     return WalletOffer(
         offer_id=row.id,
         oid4vci_uri=oid4vci_uri,
-        dcc_request_uri="dccrequest://request?" + urlencode({"request": request}),
-        lcw_url="https://lcw.app/request?" + urlencode({"request": request}),
+        dcc_request_uri="dccrequest://request?" + urlencode({"request": request}) if dcc else None,
+        lcw_url="https://lcw.app/request?" + urlencode({"request": request}) if dcc else None,
         tx_code=tx_code,
         expires_at=expires_at,
         qr_svg=await asyncio.to_thread(qr_svg, oid4vci_uri),
@@ -594,7 +597,7 @@ def _requested_configuration(body: Mapping[str, Any]) -> str:
     configuration = body.get("credential_configuration_id")
     if configuration is None:
         raise WalletProtocolError("invalid_credential_request", "credential_configuration_id is missing")
-    if configuration not in _FORMATS:
+    if not isinstance(configuration, str) or configuration not in _FORMATS:
         raise WalletProtocolError(
             "unknown_credential_configuration",
             f"unknown credential_configuration_id {str(configuration)[:80]!r} (offered: {CONFIG_LDP}, {CONFIG_JWT})",
@@ -783,6 +786,17 @@ async def deliver_by_oid4vci(
 # --------------------------------------------------------------------------------------------------
 
 
+def _exchangeable(offer: WalletOfferRow) -> WalletOfferRow:
+    """The offer, unless it has a PIN: the exchange cannot check one (its link is never handed out for
+    such an offer; this refuses a guessed or leaked token all the same)."""
+    if offer.tx_code_hash is not None:
+        raise WalletOfferInvalidError(
+            "this offer is protected by a PIN, which the Learner Credential Wallet cannot send: "
+            "use an OpenID4VCI wallet, or make an offer without a PIN"
+        )
+    return offer
+
+
 async def start_exchange(
     session: AsyncSession,
     services: Services,
@@ -794,10 +808,10 @@ async def start_exchange(
     """The wallet's first POST (``{}``): a DIDAuthentication request with a fresh challenge.
 
     Raises:
-        WalletOfferInvalidError: unknown, used or expired.
+        WalletOfferInvalidError: unknown, used or expired, or protected by a PIN.
     """
-    offer = _open(
-        await _offer_by(session, organisation, WalletOfferRow.exchange_token_hash, exchange_token), now
+    offer = _exchangeable(
+        _open(await _offer_by(session, organisation, WalletOfferRow.exchange_token_hash, exchange_token), now)
     )
     challenge = secrets.token_urlsafe(24)
     offer.challenge = challenge
@@ -839,13 +853,13 @@ async def deliver_by_exchange(
     The challenge is good for one answer: after a refused presentation the wallet starts again (``{}``).
 
     Raises:
-        WalletOfferInvalidError: unknown, used or expired.
+        WalletOfferInvalidError: unknown, used or expired, or protected by a PIN.
         InvalidStateError: no challenge was asked for yet, or the badge was revoked or suspended.
         InvalidPresentationError: the presentation does not verify (proof, did:key holder, challenge,
             domain), or carries credentials (a DID authentication carries none).
     """
-    offer = _open(
-        await _offer_by(session, organisation, WalletOfferRow.exchange_token_hash, exchange_token), now
+    offer = _exchangeable(
+        _open(await _offer_by(session, organisation, WalletOfferRow.exchange_token_hash, exchange_token), now)
     )
     challenge = offer.challenge
     if challenge is None:

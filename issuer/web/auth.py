@@ -141,7 +141,10 @@ def sign_in_rate_limit(store: str) -> DefineMiddleware:
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL, lower-case, without a default port (RFC 6454 serialisation)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "http://[::1": a malformed IPv6 address; an origin nothing else has
+        return "null"
     scheme = parts.scheme.lower()
     try:
         port = parts.port

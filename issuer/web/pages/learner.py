@@ -290,7 +290,9 @@ class LearnerPages(Controller):
             "entry": entry,
             "offer": offer,
             "qr": qr_svg(offer.oid4vci_uri, label=t.gettext("QR code for a wallet app (OpenID4VCI)")),
-            "qr_lcw": qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
+            "qr_lcw": None
+            if offer.lcw_url is None
+            else qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
             "base": f"/me/badges/{quote(entry.credential.id, safe=':')}",
         }
         return await page(

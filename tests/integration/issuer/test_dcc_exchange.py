@@ -237,3 +237,53 @@ async def test_dcc_exchange_of_a_badge_revoked_after_the_offer_is_refused(world:
     )
     assert "revoked" in _refused(response, 409, "INVALID_STATE")
     assert await _deliveries(world) == 0
+
+
+async def test_an_offer_with_a_pin_has_no_dcc_link_and_its_exchange_is_refused(world: World) -> None:
+    """The DCC exchange cannot carry a PIN: a PIN offer hands out no exchange link, and an exchange of an
+    offer with a PIN (a leaked or guessed token) is refused before any challenge, issuing nothing."""
+    from issuer.db.models import WalletOfferRow
+
+    credential = await world.issue("student")
+    offer = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{credential.id}/wallet-offers",
+        json={"txCode": True},
+        headers=world.headers("teacher"),
+    )
+    assert offer.status_code == 201, offer.text
+    assert offer.json()["txCode"] is not None
+    assert (offer.json()["dccRequestUri"], offer.json()["lcwUrl"]) == (None, None)
+    # Defence in depth: an offer whose exchange link is known gets a PIN afterwards.
+    plain = await world.client.post(
+        f"/api/me/credentials/{credential.id}/wallet-offers", json={}, headers=world.headers("student")
+    )
+    request = json.loads(parse_qs(urlsplit(plain.json()["dccRequestUri"]).query)["request"][0])
+    path = str(request["protocols"]["vcapi"]).removeprefix(BASE_URL)
+    async with world.services.sessions() as session:
+        rows = (await session.execute(select(WalletOfferRow))).scalars().all()
+        for row in rows:
+            row.tx_code_hash = row.tx_code_hash or "0" * 64
+        await session.commit()
+    detail = _refused(await world.client.post(path, json={}), 410, "WALLET_OFFER_INVALID")
+    assert "PIN" in detail
+    wallet = Ed25519PrivateKey.generate()
+    presentation = did_auth(wallet, challenge="guessed", domain=BASE_URL)
+    _refused(await world.client.post(path, json={"verifiablePresentation": presentation}), 410, "WALLET_OFFER_INVALID")
+    assert await _deliveries(world) == 0
+
+
+async def test_the_wallet_page_with_a_pin_offers_no_learner_credential_wallet_code(world: World) -> None:
+    credential = await world.issue("student")
+    page = await world.client.get(f"/me/badges/{credential.id}", headers=world.headers("student"))
+    csrf = world.sessions["student"][1]
+    made = await world.client.post(
+        f"/me/badges/{credential.id}/wallet",
+        data={"pin": "yes", "csrf_token": csrf},
+        headers=world.headers("student"),
+    )
+    assert page.status_code == 200
+    assert made.status_code == 201, made.text
+    assert 'id="wallet-pin"' in made.text
+    assert "dccrequest://" not in made.text
+    assert "lcw.app" not in made.text
+    assert "cannot ask for a PIN" in made.text

@@ -452,6 +452,12 @@ async def test_ob_api_revoked_token_stops_working(world: World) -> None:
         ),
         ({"grant_types": ["client_credentials"]}, "invalid_client_metadata", "grant_types"),
         ({"client_uri": "http://backpack.example.org"}, "invalid_client_metadata", "client_uri"),
+        # Not URLs at all (urlsplit refuses a broken IPv6 host, a port that is not a number).
+        ({"redirect_uris": ["https://[::1/cb"]}, "invalid_redirect_uri", "not a URL"),
+        ({"redirect_uris": ["https://backpack.example.org:port/cb"]}, "invalid_redirect_uri", "not a URL"),
+        ({"client_uri": "https://[::1"}, "invalid_client_metadata", "client_uri"),
+        ({"logo_uri": "https://[::1/logo.png"}, "invalid_client_metadata", "logo_uri"),
+        ({"policy_uri": "https://x.example:99999/"}, "invalid_client_metadata", "policy_uri"),
     ],
 )
 async def test_ob_api_malformed_registration_is_refused_naming_the_field(
@@ -468,6 +474,10 @@ async def test_ob_api_malformed_registration_is_refused_naming_the_field(
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == error
     assert named in answer.json()["error_description"]
+    from issuer.db.models import OAuthClient
+
+    async with world.services.sessions() as session:  # nothing registered
+        assert (await session.execute(select(OAuthClient))).scalars().all() == []
 
 
 async def test_ob_api_registration_takes_loopback_http_and_refuses_non_json(world: World) -> None:

@@ -456,6 +456,8 @@ async def test_oid4vci_expired_offer_is_refused(world: World) -> None:
         ("two_proofs", "invalid_proof", "exactly one"),
         ("legacy_proof", "invalid_credential_request", "proofs"),
         ("unknown_configuration", "unknown_credential_configuration", "credential_configuration_id"),
+        ("configuration_list", "unknown_credential_configuration", "credential_configuration_id"),
+        ("configuration_object", "unknown_credential_configuration", "credential_configuration_id"),
         ("no_configuration", "invalid_credential_request", "credential_configuration_id"),
         ("not_json", "invalid_credential_request", "JSON object"),
     ],
@@ -538,6 +540,10 @@ async def test_oid4vci_bad_credential_requests_are_refused_and_issue_nothing(
         body = {"credential_configuration_id": LDP, "proof": {"proof_type": "jwt", "jwt": proof}}
     elif case == "unknown_configuration":
         body["credential_configuration_id"] = "UniversityDegree"
+    elif case == "configuration_list":
+        body["credential_configuration_id"] = [LDP]
+    elif case == "configuration_object":
+        body["credential_configuration_id"] = {"id": LDP}
     elif case == "no_configuration":
         del body["credential_configuration_id"]
     elif case == "not_json":

@@ -133,6 +133,10 @@ async def test_verifier_page_refuses_links_it_must_not_fetch(world: World) -> No
     plain_http = await _post_form(world, None, "/verify", {"link": "http://example.org/badge.json"})
     assert plain_http.status_code == 422
     assert "only https:// links are read" in plain_http.text
+    for broken in ("https://[::1/badge.json", "https://example.org:port/badge.json"):
+        refused = await _post_form(world, None, "/verify", {"link": broken})
+        assert refused.status_code == 422, broken
+        assert "the link is not a web address" in refused.text
 
 
 async def test_verifier_page_shows_the_credit_decision_with_reasons(world: World) -> None:

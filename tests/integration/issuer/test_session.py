@@ -206,7 +206,9 @@ async def test_session_operator_password_signs_in_unrestricted(world: World) -> 
     assert event.detail == {"via": "password"}
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://badges.example.edu"])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "null", "http://badges.example.edu", "https://[::1", "https://x:port"]
+)
 async def test_session_sign_in_from_another_origin_is_refused(world: World, origin: str) -> None:
     # Login CSRF: another site's page posting the form would sign the visitor in as someone else.
     response = await world.client.post(
