@@ -115,7 +115,7 @@ async def change_settings(
                 f"jwtAlgorithm {jwt_algorithm}: {organisation.slug} has no active key for it"
             )
     row = await session.merge(organisation)
-    changed = {}
+    changed: dict[str, str | bool] = {}
     if proof_formats is not None and proof_formats != row.proof_formats:
         changed["proofFormats"] = proof_formats
         row.proof_formats = proof_formats

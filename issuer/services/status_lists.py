@@ -38,10 +38,10 @@ __all__ = [
     "StatusListFacts",
     "StatusSlotTaken",
     "allocate_slot",
+    "badge_status",
     "count_allocation",
     "list_status_lists",
     "sign_status_list",
-    "badge_status",
     "status_entries",
 ]
 

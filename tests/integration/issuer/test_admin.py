@@ -242,11 +242,16 @@ async def test_settings_turn_suspension_on_for_the_badges_issued_next(world: Wor
     assert before.ldp is not None
     assert after.ldp is not None
     assert isinstance(json.loads(before.ldp)["credentialStatus"], dict)
-    assert [e["statusPurpose"] for e in json.loads(after.ldp)["credentialStatus"]] == ["revocation", "suspension"]
+    assert [e["statusPurpose"] for e in json.loads(after.ldp)["credentialStatus"]] == [
+        "revocation",
+        "suspension",
+    ]
     assert (before.suspendable, after.suspendable) == (False, True)
     async with world.services.sessions() as session:
         events = (
-            (await session.execute(select(AuditEvent).where(AuditEvent.action == "org.settings"))).scalars().all()
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "org.settings")))
+            .scalars()
+            .all()
         )
     assert [e.detail for e in events] == [{"suspension": True}]
     wrong = await world.client.patch(

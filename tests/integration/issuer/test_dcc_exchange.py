@@ -268,7 +268,11 @@ async def test_an_offer_with_a_pin_has_no_dcc_link_and_its_exchange_is_refused(w
     assert "PIN" in detail
     wallet = Ed25519PrivateKey.generate()
     presentation = did_auth(wallet, challenge="guessed", domain=BASE_URL)
-    _refused(await world.client.post(path, json={"verifiablePresentation": presentation}), 410, "WALLET_OFFER_INVALID")
+    _refused(
+        await world.client.post(path, json={"verifiablePresentation": presentation}),
+        410,
+        "WALLET_OFFER_INVALID",
+    )
     assert await _deliveries(world) == 0
 
 

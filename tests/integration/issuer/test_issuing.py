@@ -25,7 +25,10 @@ async def test_issuing_signs_a_verifiable_badge_with_status_entries(world: World
     assert "ana@students.example.edu" not in credential.ldp  # hashed recipient
     # One entry, the revocation one: Open Badges 3.0 allows a single credentialStatus object.
     status = document["credentialStatus"]
-    assert (status["statusPurpose"], int(status["statusListIndex"])) == ("revocation", credential.status_index)
+    assert (status["statusPurpose"], int(status["statusListIndex"])) == (
+        "revocation",
+        credential.status_index,
+    )
     assert credential.suspendable is False
     report = await world.verify(credential.ldp)
     assert (report.verdict, report.failures()) == ("valid", {})

@@ -433,6 +433,7 @@ async def test_oid4vci_expired_offer_is_refused(world: World) -> None:
     from issuer.services.wallet_offers import pre_authorized_code
 
     _oauth_error(await _token(world, pre_authorized_code(code_of)), "invalid_grant")
+    assert offer.dcc_request_uri is not None
     request = json.loads(parse_qs(urlsplit(offer.dcc_request_uri).query)["request"][0])
     exchange = await world.client.post(_path(request["protocols"]["vcapi"]), json={})
     assert (exchange.status_code, exchange.json()["code"]) == (410, "WALLET_OFFER_INVALID")

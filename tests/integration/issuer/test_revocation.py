@@ -112,7 +112,10 @@ async def test_a_badge_with_one_status_entry_cannot_be_suspended_only_revoked(wo
     assert (await _post(world, "teacher", later.id, "suspend", {"reason": REASON})).status_code == 200
     # Revoking still works on the one-entry badge, and only its revocation bit changes.
     assert (await _post(world, "admin", credential.id, "revoke", {"reason": REASON})).status_code == 200
-    assert (await _list_bit(world, credential, "revocation"), await _list_bit(world, credential, "suspension")) == (
+    assert (
+        await _list_bit(world, credential, "revocation"),
+        await _list_bit(world, credential, "suspension"),
+    ) == (
         1,
         0,
     )

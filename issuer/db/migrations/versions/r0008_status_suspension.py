@@ -29,8 +29,7 @@ def upgrade() -> None:
     # An organisation that has issued badges (all with both entries) goes on as before.
     op.execute(
         sa.text(
-            "UPDATE organisation SET suspension = TRUE"
-            " WHERE id IN (SELECT organisation_id FROM credential)"
+            "UPDATE organisation SET suspension = TRUE WHERE id IN (SELECT organisation_id FROM credential)"
         )
     )
 
