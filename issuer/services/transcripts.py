@@ -40,7 +40,7 @@ from issuer.services.record import read_record
 from issuer.services.status_lists import allocate_slot, count_allocation, status_entries
 from issuer.transcripts import CLR_CONTEXT, build_clr
 from verifier.document_loader import DEFAULT_LOADER
-from verifier.errors import ContextUnavailableError
+from verifier.errors import CanonicalizationError, ContextUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -182,6 +182,14 @@ async def create_transcript(
         text = await asyncio.to_thread(_sign, services, organisation, unsigned, now=now)
     except ContextUnavailableError as err:  # withdrawn since the check: the session is not committed
         raise _unavailable(err) from err
+    except CanonicalizationError as err:
+        # The bundle's RDF is beyond what verifiers canonicalize (verifier/canonical.py's bounds): no
+        # verifier could check the signature, so none is made. Nothing is committed.
+        _log.warning("transcript of %d badges refused by the canonicalizer: %s", len(chosen), err)
+        raise InvalidRequestError(
+            "these badges cannot be bundled into one transcript that verifiers can check: ask for a "
+            "transcript of fewer badges, or several transcripts"
+        ) from err
     transcript = Transcript(
         id=transcript_id,
         organisation_id=organisation.id,

@@ -136,6 +136,9 @@ async def _transcript_with_endorsement(world: World) -> tuple[dict[str, Any], di
             ("workplace-communication", "supervisor"),
         )
     ]
+    # The endorsed badge at a second level too: the same endorsement (and its proof graph) twice in one
+    # transcript, which every canonicalizer must label alike.
+    ids.append((await world.issue("student", badge="math-7rp-proportional", level=4)).id)
     created = await world.client.post(
         "/api/me/clr", json={"badges": ids, "name": "For Riverbend"}, headers=world.headers("student")
     )
@@ -174,7 +177,7 @@ async def test_service_transcript_and_endorsement_verify_in_the_javascript_stack
         lambda: js_verify([{"kind": "ldp", "credential": item} for item in items], documents=by_id, now=NOW)
     )
     *valid, forged = results
-    assert [(r["verified"], r["status"]) for r in valid] == [(True, "valid")] * 5, valid
+    assert [(r["verified"], r["status"]) for r in valid] == [(True, "valid")] * 6, valid
     assert forged["verified"] is False  # the transcript's proof covers every badge in it
     assert "Invalid signature" in forged["error"]
 
@@ -206,7 +209,7 @@ async def test_service_transcript_verifies_with_the_badges_cli(
     report = json.loads(completed.stdout)
     assert report["verdict"] == "valid"
     assert report["credential"]["type"] == "ClrCredential"
-    assert [item["verdict"] for item in report["credentials"]] == ["valid"] * 3
+    assert [item["verdict"] for item in report["credentials"]] == ["valid"] * 4
     (endorsement,) = report["credentials"][0]["endorsements"]
     assert endorsement["endorserName"] == "Riverside High School"
     assert endorsement["verdict"] == "valid"
@@ -221,6 +224,6 @@ async def test_service_transcript_verifies_with_the_badges_cli(
         )
     )
     assert text.returncode == 0, text.stdout + text.stderr
-    assert "CLR transcript 'For Riverbend' of 3 credential(s), issued by Lincoln High School" in text.stdout
+    assert "CLR transcript 'For Riverbend' of 4 credential(s), issued by Lincoln High School" in text.stdout
     assert "endorsed by Riverside High School" in text.stdout
-    assert "credential 3: VALID" in text.stdout
+    assert "credential 4: VALID" in text.stdout

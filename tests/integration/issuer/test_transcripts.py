@@ -53,12 +53,12 @@ def _assert_clr_schema(clr: dict[str, Any]) -> None:
         assert _schema_errors(inner, definition="VerifiableCredential") == []
 
 
-async def _add_own_badges(world: World) -> list[str]:
+async def _add_own_badges(world: World, count: int = OWN_BADGES) -> list[str]:
     base: dict[str, Any] = yaml.safe_load(
         Path(BADGE_DEFS / "badges" / "math-7rp-proportional.yaml").read_text(encoding="utf-8")
     )
     slugs = []
-    for number in range(1, OWN_BADGES + 1):
+    for number in range(1, count + 1):
         definition = copy.deepcopy(base)
         definition["achievement_id"] = f"https://badges.example.edu/achievements/lincoln-unit-{number}"
         definition["name"] = f"Lincoln unit {number}"
@@ -136,6 +136,40 @@ async def test_transcript_with_one_tampered_badge_names_that_badge(world: World)
     assert verdicts == ["valid"] * 5 + ["invalid"] + ["valid"] * 14
     assert report.inner[5].check("proof").code == "INVALID_SIGNATURE"  # type: ignore[union-attr]
     assert f"credential 6 ({ids[5]}): invalid" in report.check("credentials").message  # type: ignore[union-attr]
+
+
+async def test_transcript_of_endorsed_badges_at_two_levels_verifies(world: World) -> None:
+    """Regression: two badges of one endorsed definition carry the same endorsement, whose proof graph
+    the canonicalizer's poison-graph guard counted as too many alike blank nodes (a 500)."""
+    from tests.integration.issuer.test_endorsements import _college_admin, _endorse
+
+    endorsed = await _endorse(world, await _college_admin(world))
+    assert endorsed.status_code == 201, endorsed.text
+    ids = [(await world.issue("student", badge="math-7rp-proportional", level=level)).id for level in (3, 4)]
+    created = await _ask(world, ids)
+    assert created.status_code == 201, created.text
+    inner = created.json()["credentialSubject"]["verifiableCredential"]
+    assert all(len(badge["credentialSubject"]["achievement"]["endorsement"]) == 1 for badge in inner)
+    report = await world.verify(created.text)
+    assert report.verdict == "valid", [c for c in report.checks if not c.passed]
+    assert [r.verdict for r in report.inner] == ["valid", "valid"]
+
+
+async def test_transcript_of_the_most_badges_allowed_verifies(world: World) -> None:
+    """Regression: 41 to 50 badges made more alike blank nodes (each achievement's criteria and alignments
+    once per level) than the guard allowed, so the largest transcripts failed with a 500."""
+    from issuer.services.transcripts import MAX_BADGES
+
+    slugs = await _add_own_badges(world, MAX_BADGES // 2)
+    ids = [(await world.issue("student", badge=slug, level=level)).id for level in (3, 4) for slug in slugs]
+    assert len(ids) == MAX_BADGES
+    created = await _ask(world, ids)
+    assert created.status_code == 201, created.text
+    report = await world.verify(created.text)
+    assert report.verdict == "valid", [c for c in report.checks if not c.passed]
+    assert [r.verdict for r in report.inner] == ["valid"] * MAX_BADGES
+    too_many = await _ask(world, [*ids, ids[0]])
+    assert too_many.status_code == 400
 
 
 async def test_transcript_partial_when_some_badges_are_left_out(world: World) -> None:

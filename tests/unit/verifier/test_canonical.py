@@ -14,6 +14,7 @@ import pytest
 from verifier.canonical import (
     MAX_AMBIGUOUS_BLANK_NODES,
     MAX_AMBIGUOUS_COMPONENT,
+    MAX_AMBIGUOUS_GRAPH_LINKS,
     MAX_AMBIGUOUS_LINKS,
     MAX_ARRAY_ITEMS,
     MAX_BLANK_NODES,
@@ -111,20 +112,53 @@ def test_guard_accepts_many_distinguishable_blank_nodes() -> None:
     assert canonicalize_nquads(text).count("\n") == MAX_BLANK_NODES
 
 
-def test_guard_refuses_too_many_indistinguishable_blank_nodes() -> None:
-    count = MAX_AMBIGUOUS_BLANK_NODES + 1
-    text = "".join(f'_:n{i} <http://example.com/p> "same" .\n' for i in range(count))
-    with pytest.raises(CanonicalizationError, match=f"{count} blank nodes with a shared first-degree hash"):
-        canonicalize_nquads(text)
+def _triangles(count: int) -> list[tuple[str, str, str]]:
+    """``count`` alike groups of three blank nodes, each linked to the other two both ways."""
+    return [
+        (f"t{n}_{i}", "p", f"t{n}_{j}") for n in range(count) for i in range(3) for j in range(3) if i != j
+    ]
 
 
-def test_guard_accepts_indistinguishable_blank_nodes_up_to_the_limit() -> None:
-    text = "".join(f'_:n{i} <http://example.com/p> "same" .\n' for i in range(MAX_AMBIGUOUS_BLANK_NODES))
-    expected = "".join(
-        f'_:c14n{i} <http://example.com/p> "same" .\n'
-        for i in sorted(range(MAX_AMBIGUOUS_BLANK_NODES), key=str)
+def test_guard_refuses_too_many_indistinguishable_blank_nodes_in_groups() -> None:
+    groups = MAX_AMBIGUOUS_BLANK_NODES // 3 + 1
+    with pytest.raises(
+        CanonicalizationError, match=f"{groups * 3} blank nodes with a shared first-degree hash"
+    ):
+        canonicalize_nquads(_nquads(_triangles(groups)))
+
+
+def test_guard_accepts_indistinguishable_groups_up_to_the_limit() -> None:
+    groups = MAX_AMBIGUOUS_BLANK_NODES // 3
+    canonical = canonicalize_nquads(_nquads(_triangles(groups)))
+    assert canonical.count("\n") == groups * 6
+    assert {line.split(" ")[0] for line in canonical.splitlines()} == {
+        f"_:c14n{i}" for i in range(groups * 3)
+    }
+
+
+def test_guard_lets_any_number_of_alike_single_nodes_and_pairs_through() -> None:
+    # What a transcript of many badges is made of: the same criteria once per badge (alike single
+    # nodes), the same endorsement's proof graph once per badge (alike pairs). Cheap however many.
+    singles = "".join(f'_:n{i} <http://example.com/p> "same" .\n' for i in range(600))
+    pairs = _nquads([(f"a{i}", f"p{k}", f"b{i}") for i in range(200) for k in range(3)])
+    pairs += _nquads([(f"b{i}", f"p{k}", f"a{i}") for i in range(200) for k in range(3)])
+    canonical = canonicalize_nquads(singles + pairs)
+    assert canonical.count("\n") == 600 + 1200
+    assert canonical.count('"same"') == 600
+
+
+def test_guard_counts_a_related_node_once_however_many_quads_relate_it() -> None:
+    # Two copies of one proof graph: the proof node is related to the graph's name through each quad.
+    proof = "".join(
+        f'_:p{c} <http://example.com/q{k}> "v{k}" _:g{c} .\n'
+        for c in range(2)
+        for k in range(MAX_INDISTINGUISHABLE_RELATED + 4)
     )
-    assert canonicalize_nquads(text) == expected
+    links = "".join(
+        f"<http://example.com/credential> <http://example.com/proof> _:g{c} .\n" for c in range(2)
+    )
+    canonical = canonicalize_nquads(proof + links)
+    assert canonical.count("\n") == 2 * (MAX_INDISTINGUISHABLE_RELATED + 4) + 2
 
 
 def test_guard_refuses_large_connected_group_of_indistinguishable_blank_nodes() -> None:
@@ -139,6 +173,15 @@ def test_guard_refuses_too_many_links_between_indistinguishable_blank_nodes() ->
     edges += [("b", f"p{k}", "a") for k in range(MAX_AMBIGUOUS_LINKS + 1)]
     with pytest.raises(CanonicalizationError, match="links to indistinguishable"):
         canonicalize_nquads(_nquads(edges))
+
+
+def test_guard_refuses_too_many_links_through_a_graph() -> None:
+    quads = MAX_AMBIGUOUS_GRAPH_LINKS + 1
+    proof = "".join(
+        f'_:p{c} <http://example.com/q{k}> "v" _:g{c} .\n' for c in range(2) for k in range(quads)
+    )
+    with pytest.raises(CanonicalizationError, match=f"{quads} links to indistinguishable"):
+        canonicalize_nquads(proof)
 
 
 def test_guard_refuses_wide_set_of_indistinguishable_related_nodes() -> None:
