@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlmodel import col, select
 
-from issuer.db.models import Credential, ImportedCredential, as_utc
+from issuer.db.models import Credential, ImportedCredential, WalletDelivery, as_utc
 from issuer.errors import ImportRefusedError, InvalidStateError, NotFoundError
 from issuer.services.audit import record_event
 from issuer.services.verification import verify_in_service
@@ -124,6 +124,14 @@ async def import_credential(
     if await session.get(Credential, credential_id) is not None:
         raise InvalidStateError(
             "this badge was issued by this service: it is in its learner's record already"
+        )
+    copied = await session.execute(
+        select(WalletDelivery.id).where(WalletDelivery.delivered_id == credential_id).limit(1)
+    )
+    if copied.first() is not None:
+        raise InvalidStateError(
+            "this badge is a wallet's copy of one this service issued: the original is in its learner's "
+            "record already"
         )
     summary = report.summary()
     values: dict[str, Any] = {

@@ -298,3 +298,27 @@ async def test_import_page_adds_refuses_and_removes(world: World) -> None:
     )
     assert removed.status_code == 303
     assert (await world.client.get(IMPORTS, headers=world.headers("student"))).json() == []
+
+
+async def test_import_refuses_a_wallet_copy_of_a_badge_issued_here(world: World) -> None:
+    """A badge the learner put into a wallet comes back as a copy with its own id: it is the same
+    badge, already in the record, so it must not be listed twice (record and OB API)."""
+    from tests.integration.issuer.test_oid4vci import LDP, Wallet, _access_token, _credential, _nonce
+
+    original = await world.issue("student")
+    access = await _access_token(world, original)
+    wallet = Wallet()
+    delivered = await _credential(
+        world, access, {"credential_configuration_id": LDP, "proofs": {"jwt": [wallet.proof(await _nonce(world))]}}
+    )
+    assert delivered.status_code == 200, delivered.text
+    copy = delivered.json()["credentials"][0]["credential"]
+    assert copy["id"] != original.id
+    refused = await world.client.post(
+        IMPORTS,
+        content=json.dumps(copy),
+        headers={**world.headers("student"), "Content-Type": "application/json"},
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "INVALID_STATE")
+    assert "wallet's copy" in refused.json()["detail"]
+    assert await _stored(world, copy["id"]) == []
