@@ -27,6 +27,7 @@ from issuer.web.pages.verification import explain
 from issuer.web.pages.verify import InputProblem, decision_view, read_upload
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from decimal import Decimal
 
@@ -42,6 +43,7 @@ __all__ = ["RegistrarPages", "decision_csv"]
 
 MAX_BADGES: Final = 30
 MAX_STUDENT_CHARS: Final = 200
+MAX_PROBLEM_CHARS: Final = 500
 CSV_COLUMNS: Final = (
     "student",
     "institution",
@@ -91,8 +93,11 @@ async def _gather(form: Form, services: Services, t: Any) -> tuple[list[tuple[st
     return found, problems
 
 
-def decision_csv(decision: CreditDecision, checked: list[Checked], *, student: str) -> str:
-    """The decision as CSV, one line per grant, rule, rule-and-badge reason and badge.
+def decision_csv(
+    decision: CreditDecision, checked: list[Checked], *, student: str, unreadable: Sequence[str] = ()
+) -> str:
+    """The decision as CSV, one line per grant, rule, rule-and-badge reason and badge, and one per input
+    that could not be read (``unreadable``: the result page's messages, "name: why").
 
     Every text cell is neutralised against spreadsheet formulas (the student's name and badge contents
     come from outside); UTF-8 with a byte order mark so spreadsheet programs read it as UTF-8.
@@ -130,6 +135,9 @@ def decision_csv(decision: CreditDecision, checked: list[Checked], *, student: s
     for item in checked:
         if item.report.credential is None:
             row("unreadable", "", "", "", "", item.name, item.report.verdict, "")
+    for problem in unreadable:
+        name, _, why = problem.partition(": ")
+        row("unreadable", "", "", "", "", name, "unreadable", why)
     return out.getvalue()
 
 
@@ -191,7 +199,11 @@ class RegistrarPages(Controller):
             context["error"] = result.message
             return await page(request, "registrar/registrar.html", context, status=result.status)
         decision, checked, _ = result
-        body = decision_csv(decision, checked, student=form.text("student")[:MAX_STUDENT_CHARS])
+        # What the result page could not read, sent back with the badges (a file is not sent twice).
+        unreadable = [text[:MAX_PROBLEM_CHARS] for text in form.getall("unreadable")[:MAX_BADGES]]
+        body = decision_csv(
+            decision, checked, student=form.text("student")[:MAX_STUDENT_CHARS], unreadable=unreadable
+        )
         filename = f"credit-decision-{organisation.slug}-{now.date().isoformat()}.csv"
         return Response(
             body,

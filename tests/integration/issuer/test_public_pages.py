@@ -199,8 +199,11 @@ async def test_registrar_uploads_two_badges_and_gets_a_decision_and_csv(world: W
     badges = re.findall(r'name="badge" value="([^"]*)"', page.text)
     names = re.findall(r'name="badge_name" value="([^"]*)"', page.text)
     assert names == ["3f.json", "4f.png"]
+    unreadable = re.findall(r'name="unreadable" value="([^"]*)"', page.text)
+    assert [unescape(u).split(":")[0] for u in unreadable] == ["notes.txt"]
     form: list[tuple[str, str]] = [("student", "=cmd|' /C calc'!A0")]
     form += [("badge_name", n) for n in names] + [("badge", unescape(b)) for b in badges]
+    form += [("unreadable", unescape(u)) for u in unreadable]
     headers = world.headers("registrar")
     form.append(("csrf_token", headers.pop("X-CSRF-Token")))
     exported = await world.client.post(
@@ -214,6 +217,10 @@ async def test_registrar_uploads_two_badges_and_gets_a_decision_and_csv(world: W
     rows = list(csv.DictReader(io.StringIO(exported.text.removeprefix("\ufeff"))))
     grants = [row for row in rows if row["section"] == "grant"]
     assert [(g["rule"], g["credits"]) for g in grants] == [("wld-110", "4")]
+    # The file the page could not read is in the CSV too, with the reason.
+    [lost] = [row for row in rows if row["section"] == "unreadable"]
+    assert (lost["badge"], lost["outcome"]) == ("notes.txt", "unreadable")
+    assert lost["reason"]
     assert {row["student"] for row in rows} == {"'=cmd|' /C calc'!A0"}  # neutralised, not a formula
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
     assert len(await _events(world, "registrar.credit_decision")) == 2
