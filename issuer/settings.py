@@ -45,9 +45,11 @@ class Settings(BaseSettings):
         verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
         verifier_network: whether the service's verifier may fetch other issuers' DID documents and
             status lists over HTTPS (public addresses only); off: only this service's own badges verify.
-        credit_rules: which rules file in ``<defs_dir>/credit_rules/`` an organisation's registrar
-            applies, by organisation slug (``{"riverbend-cc": "riverbend-community-college"}``, JSON in
+        credit_rules: which rules file in the rules folder an organisation's registrar applies, by
+            organisation slug (``{"riverbend-cc": "riverbend-community-college"}``, JSON in
             ``ISSUER_CREDIT_RULES``); an organisation not listed uses ``<slug>.yaml`` if there is one.
+        credit_rules_dir: the institutions' credit rules files (default ``<defs_dir>/credit_rules``;
+            ``ISSUER_CREDIT_RULES_DIR``).
         wallet_offer_minutes: how long a wallet offer (QR code, links) stays usable
             (``ISSUER_WALLET_OFFER_MINUTES``, default 10).
     """
@@ -71,6 +73,7 @@ class Settings(BaseSettings):
     verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     verifier_network: bool = True
     credit_rules: dict[str, str] = Field(default_factory=dict)
+    credit_rules_dir: Path | None = None
     wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
@@ -94,6 +97,8 @@ class Settings(BaseSettings):
             self.keys_dir = self.data_dir / "keys"
         if self.evidence_dir is None:
             self.evidence_dir = self.data_dir / "evidence"
+        if self.credit_rules_dir is None:
+            self.credit_rules_dir = self.defs_dir / "credit_rules"
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'badges.db'}"
         return self

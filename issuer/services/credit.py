@@ -70,7 +70,8 @@ def shipped_rules(settings: Settings) -> list[RulesChoice]:
     """Every valid rules file, by institution name. A file that does not load is left out here (the
     unit tests and ``badges transfer`` report its problems)."""
     choices = []
-    for path in sorted((settings.defs_dir / RULES_FOLDER).glob("*.yaml")):
+    folder = settings.credit_rules_dir or settings.defs_dir / RULES_FOLDER
+    for path in sorted(folder.glob("*.yaml")):
         try:
             rules = _load(str(path), path.stat().st_mtime_ns)
         except (VerifierError, OSError):

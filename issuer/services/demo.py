@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "demo_settings", "seed_demo"]
 
 DEMO_PASSWORD: Final = "demo-password-2026"  # noqa: S105 - printed on start; demo accounts only
+EXAMPLE_DID_PREFIX: Final = "did:web:badges.example.edu:orgs:"  # the shipped example rules' issuers
 _ORGANISATIONS: Final = (
     ("lincoln-hs", "Lincoln High School", "school"),
     ("acme-welding", "Acme Welding Co. (internships)", "employer"),
@@ -77,14 +78,34 @@ def demo_settings(data_dir: Path, *, host: str, port: int) -> Settings:
     # badges carry DIDs its own verifier pages can resolve (from its own data).
     loopback = ("0.0.0.0", "::", "127.0.0.1", "::1")  # noqa: S104 - a comparison, not a bind
     shown_host = "localhost" if host in loopback else host
-    return Settings(
+    base_url = f"http://{shown_host}:{port}"
+    settings = Settings(
         env="dev",
-        base_url=f"http://{shown_host}:{port}",
+        base_url=base_url,
         data_dir=data_dir,
         key_passphrase=passphrase_file.read_text(encoding="utf-8").strip(),
         cookie_secure=False,  # the demo is served over plain http on this machine
         credit_rules={"riverbend-cc": "riverbend-community-college"},
+        credit_rules_dir=data_dir / "credit_rules",
     )
+    _write_demo_rules(settings)
+    return settings
+
+
+def _write_demo_rules(settings: Settings) -> None:
+    """The example credit rules, trusting the demo's own schools.
+
+    The shipped rules name the example service's DIDs (``did:web:badges.example.edu:orgs:<slug>``); the
+    demo's organisations have DIDs under the demo's own address, so without this no demo badge would
+    earn credit. Written at every start: the address (its port) may change.
+    """
+    folder = settings.credit_rules_dir or settings.data_dir / "credit_rules"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted((settings.defs_dir / "credit_rules").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for slug, _, _ in _ORGANISATIONS:
+            text = text.replace(f"{EXAMPLE_DID_PREFIX}{slug}", organisation_did(settings.base_url, slug))
+        (folder / path.name).write_text(text, encoding="utf-8")
 
 
 async def seed_demo(settings: Settings) -> list[DemoLogin]:

@@ -40,6 +40,11 @@ def test_registrar_uploads_two_badges_gets_the_decision_and_the_csv(
     assert "math-7rp-proportional.json" in table
     assert table.count("Verified") == 2
     assert page.get_by_role("heading", name="Transfer credit at Riverbend Community College").is_visible()
+    # The demo's rules trust its own school: the welding badge earns WLD 111, the math badge MATH 025.
+    decision = page.locator(".decision").inner_text()
+    assert "WLD 111 Shielded Metal Arc Welding I" in decision
+    assert "MATH 025 Pre-Algebra" in decision
+    assert "Total credits: 3" in decision
     check_accessibility(page)
     screenshots(page, "registrar-decision")
     with page.expect_download() as waiting:
@@ -51,3 +56,4 @@ def test_registrar_uploads_two_badges_gets_the_decision_and_the_csv(
     assert {row["student"] for row in rows} == {"Ana Student"}
     assert {row["section"] for row in rows} >= {"rule", "badge", "total"}
     assert sum(1 for row in rows if row["section"] == "badge") == 2
+    assert sorted(row["rule"] for row in rows if row["section"] == "grant") == ["math-025", "wld-111"]

@@ -8,7 +8,9 @@ import pytest
 from sqlmodel import func, select
 
 from issuer.db.models import Credential, Organisation, Person, Submission
+from issuer.organisations import organisation_did
 from issuer.services.context import build_services
+from issuer.services.credit import organisation_rules
 from issuer.services.demo import demo_settings, seed_demo
 from tests.conftest import BADGE_DEFS
 
@@ -41,3 +43,9 @@ async def test_demo_seeds_every_submission_state_once(tmp_path: Path) -> None:
             assert all(c.ldp and '"proof"' in c.ldp for c in credentials)
     finally:
         await services.engine.dispose()
+    # The registrar's rules are the shipped example, trusting the demo's own school by its demo DID.
+    rules = organisation_rules(settings, "riverbend-cc")
+    assert rules is not None
+    trusted = {issuer.id for issuer in rules.rules.trusted_issuers}
+    assert organisation_did(settings.base_url, "lincoln-hs") in trusted
+    assert not any(did.startswith("did:web:badges.example.edu") for did in trusted)
