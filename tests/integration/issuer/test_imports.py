@@ -309,7 +309,9 @@ async def test_import_refuses_a_wallet_copy_of_a_badge_issued_here(world: World)
     access = await _access_token(world, original)
     wallet = Wallet()
     delivered = await _credential(
-        world, access, {"credential_configuration_id": LDP, "proofs": {"jwt": [wallet.proof(await _nonce(world))]}}
+        world,
+        access,
+        {"credential_configuration_id": LDP, "proofs": {"jwt": [wallet.proof(await _nonce(world))]}},
     )
     assert delivered.status_code == 200, delivered.text
     copy = delivered.json()["credentials"][0]["credential"]
