@@ -26,6 +26,7 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 from xml.sax.saxutils import escape
 
@@ -57,7 +58,6 @@ from verifier.baking import bake_png, bake_svg, blank_png
 
 if TYPE_CHECKING:
     import uuid
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +113,11 @@ class RecordEntry:
     level_name: str
     issuer: Organisation
     attester_name: str | None
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """When the badge itself expires (its signed ``validUntil``); None: it does not."""
+        return valid_until(self.credential)
 
     @property
     def formats(self) -> list[str]:
@@ -282,6 +287,17 @@ async def read_imported(
     """
     await record_access(session, principal, learner_id)
     return await list_imports(session, learner_id)
+
+
+def valid_until(credential: Credential) -> datetime | None:
+    """The signed ``validUntil`` of a credential; None when it has none (or an unreadable one)."""
+    value = credential_document(credential).get("validUntil")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # our own signed text: a malformed date would be a hand-edited row
+        return None
 
 
 def credential_document(credential: Credential) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from issuer.db.models import BadgeVersion, Credential, Organisation, ShareLink, 
 from issuer.errors import InvalidRequestError, InvalidStateError, NotFoundError, ShareLinkGoneError
 from issuer.services.audit import record_event
 from issuer.services.catalogue import definition_of
-from issuer.services.record import credential_document, read_record
+from issuer.services.record import credential_document, read_record, valid_until
 
 if TYPE_CHECKING:
     import uuid
@@ -80,6 +80,11 @@ class SharedBadge:
     document: dict[str, Any]
 
     @property
+    def valid_until(self) -> datetime | None:
+        """When the badge itself expires (its signed ``validUntil``); None: it does not."""
+        return valid_until(self.credential)
+
+    @property
     def attester_name(self) -> str | None:
         source = self.document.get("credentialSubject", {}).get("source")
         name = source.get("name") if isinstance(source, dict) else None
@@ -117,14 +122,8 @@ def badge_state(credential: Credential, now: datetime) -> BadgeState:
     """The badge's state now: revoked or suspended (from the database), else expired past its ``validUntil``."""
     if credential.state in ("revoked", "suspended"):
         return credential.state  # type: ignore[return-value]
-    valid_until = credential_document(credential).get("validUntil")
-    if isinstance(valid_until, str):
-        try:
-            if datetime.fromisoformat(valid_until) <= now:
-                return "expired"
-        except ValueError:
-            pass  # our own signed text: a malformed date would be a hand-edited row
-    return "active"
+    until = valid_until(credential)
+    return "expired" if until is not None and until <= now else "active"
 
 
 def _text(value: str, name: str) -> str:

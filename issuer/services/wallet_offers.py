@@ -53,6 +53,7 @@ from issuer.errors import (
 )
 from issuer.issuance import sign_data_integrity, sign_vc_jwt
 from issuer.services.audit import record_event
+from issuer.services.record import valid_until
 from issuer.services.revocation import credential_key
 from keys.encoding import did_key_from_public_key, jwk_to_public_key, public_key_from_did_key
 from keys.errors import KeysError
@@ -218,10 +219,13 @@ async def create_wallet_offer(
     """Make a one-time offer of ``credential`` for a wallet and commit it (audited as ``wallet.offer``).
 
     Raises:
-        InvalidStateError: the credential is revoked or suspended.
+        InvalidStateError: the credential is revoked, suspended or expired.
     """
     if credential.state != "active":
         raise InvalidStateError(f"the credential is {credential.state}: it cannot go into a wallet")
+    until = valid_until(credential)
+    if until is not None and until <= now:
+        raise InvalidStateError("the credential has expired: it cannot go into a wallet")
     organisation = await session.get(Organisation, credential.organisation_id)
     if organisation is None:  # a foreign key guarantees it; kept for the type checker
         raise NotFoundError("the credential's organisation is gone")

@@ -141,9 +141,11 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/sign-in")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url, f"sign-in failed for {email}: {page.content()[:500]}"
+    # Wait for the form's answer: Playwright's actions no longer wait for the navigation they start, and
+    # wait_for_load_state() alone returns at once on the sign-in page that is still loaded.
+    with page.expect_navigation():
+        page.get_by_label("Password").press("Enter")
+    assert "/sign-in" not in page.url, f"sign-in failed for {email}: {page.content()[:2000]}"
 
 
 def check_accessibility(page: Page) -> None:

@@ -49,6 +49,44 @@ _WORDS: Final = {
         N_("Every badge inside the transcript was verified on its own."),
         N_("A badge inside the transcript is not valid or could not be checked (see details)."),
     ),
+    "clr_subject": (
+        N_("The badge belongs to the transcript's learner."),
+        N_("The badge belongs to someone other than the transcript's learner."),
+    ),
+    "endorsements": (
+        N_("Every endorsement of this badge was verified: its endorser signed it and still stands by it."),
+        N_(
+            "An endorsement of this badge could not be verified (see details); the badge itself is not affected."
+        ),
+    ),
+    "endorsed_subject": (
+        N_("The endorsement is about this badge."),
+        N_("The endorsement is about something else than this badge."),
+    ),
+    "type": (
+        N_("The credential is of the kind expected here."),
+        N_("The credential is not of the kind expected here."),
+    ),
+    "holder": (
+        N_("The person presenting the badges signed the presentation."),
+        N_("The presentation was not signed by the person it names."),
+    ),
+    "challenge": (
+        N_("The presentation answers this request (its challenge)."),
+        N_("The presentation was made for another request (its challenge does not match)."),
+    ),
+    "domain": (
+        N_("The presentation was made for this site."),
+        N_("The presentation was made for another site."),
+    ),
+    "bundle": (
+        N_("The issuer's documents came from a verification bundle."),
+        N_("The issuer's documents came from a verification bundle, not from the issuer: not a full check."),
+    ),
+    "holder_binding": (
+        N_("The badges presented belong to the person presenting them."),
+        N_("A badge presented belongs to someone other than the person presenting it."),
+    ),
 }
 # A check that could not be made says so, not that something is wrong (e.g. a transcript's signature
 # while this service lacks the CLR context: docs/clr.md).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import zxingcpp
+from babel.dates import format_date
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
@@ -240,11 +242,25 @@ async def test_a_revoked_badge_and_an_expired_badge_say_so_on_a_working_link(
     assert "The badge itself has expired" in page.text
     assert 'id="verdict">Verified<' not in page.text
     async with world.services.sessions() as session:
-        cookie, _ = await open_session_for(session, person=world.people["student"], now=clock.now)
+        cookie, web_session = await open_session_for(session, person=world.people["student"], now=clock.now)
     listing = await world.client.get("/me/badges", headers={"Cookie": f"mb_session={cookie}"})
     assert listing.status_code == 200
     assert ">Expired<" in listing.text
     assert ">Revoked<" in listing.text
+    # The badge's own end date is on both pages, beside the share link's.
+    until = json.loads(welding.ldp or "")["validUntil"]
+    shown = format_date(datetime.fromisoformat(until), format="medium", locale="en")
+    assert f"<dt>Valid until</dt><dd>{shown}</dd>" in page.text
+    own = await world.client.get(f"/me/badges/{welding.id}", headers={"Cookie": f"mb_session={cookie}"})
+    assert f"<dt>Valid until</dt><dd>{shown}</dd>" in own.text
+    assert "An expired badge cannot be put into a wallet." in own.text
+    offer = await world.client.post(
+        f"/api/me/credentials/{welding.id}/wallet-offers",
+        json={},
+        headers={"Cookie": f"mb_session={cookie}", "X-CSRF-Token": web_session.csrf_token},
+    )
+    assert (offer.status_code, offer.json()["code"]) == (409, "INVALID_STATE"), offer.text
+    assert "expired" in offer.json()["detail"]
 
 
 async def test_the_page_shows_the_evidence_only_when_the_learner_chose_to(world: World) -> None:
@@ -486,11 +502,17 @@ async def test_wallet_offer_from_the_badge_page_is_shown_once_with_its_qr_codes(
     assert answer.headers["cache-control"] == "no-store"
     offer_link = re.search(r'href="(openid-credential-offer://[^"]+)"', answer.text)
     assert offer_link is not None
-    assert 'href="dccrequest://request?request=' in answer.text
+    # With a PIN: OpenID4VCI only (the DCC wallet's exchange cannot send a PIN).
+    assert "dccrequest://" not in answer.text
     pin = re.search(r'id="wallet-pin">(\d{6})<', answer.text)
     assert pin is not None
-    assert answer.text.count("<svg data-width=") == 2
-    assert await _count(world, WalletOfferRow) == 1
+    assert answer.text.count("<svg data-width=") == 1
+    without_pin = await _form(world, "student", f"/me/badges/{credential.id}/wallet", {})
+    assert without_pin.status_code == 201, without_pin.text
+    assert 'href="dccrequest://request?request=' in without_pin.text
+    assert 'id="wallet-pin"' not in without_pin.text
+    assert without_pin.text.count("<svg data-width=") == 2
+    assert await _count(world, WalletOfferRow) == 2
     # The offer the page made is a real one: its credential_offer_uri answers the offer document.
     offer_uri = parse_qs(urlsplit(html.unescape(offer_link.group(1))).query)["credential_offer_uri"][0]
     offered = await world.client.get(urlsplit(offer_uri).path)
@@ -506,4 +528,4 @@ async def test_wallet_offer_from_the_badge_page_is_shown_once_with_its_qr_codes(
     assert revoked.status_code == 200
     refused = await _form(world, "student", f"/me/badges/{credential.id}/wallet", {})
     assert refused.status_code == 409
-    assert await _count(world, WalletOfferRow) == 1
+    assert await _count(world, WalletOfferRow) == 2
