@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         on_startup=[start],
         on_shutdown=[stop],
         guards=[authorize],
-        after_request=security_headers(hsts=settings.cookie_secure),
+        before_send=[security_headers(hsts=settings.cookie_secure)],
         dependencies=dependencies(),
         state=State(
             {"settings": settings, "services": services, "sessions": services.sessions, "ready": False}

@@ -8,9 +8,12 @@ would also blank the Origin of our own forms, which sign-in checks).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from litestar import Response
+from litestar.datastructures import MutableScopeHeaders
+
+if TYPE_CHECKING:
+    from litestar.types import Message, Scope
 
 __all__ = ["CONTENT_SECURITY_POLICY", "security_headers"]
 
@@ -29,18 +32,26 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
 
 
 def security_headers(hsts: bool) -> Any:
-    """An ``after_request`` hook adding the headers (HSTS only when the service is served over https)."""
+    """A ``before_send`` hook adding the headers to every answer: pages, the API, and the error pages
+    the exception handlers make (an ``after_request`` hook never sees those: a 404 page had no CSP).
+    HSTS only when the service is served over https."""
+    defaults = [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if hsts:
+        defaults.append(("strict-transport-security", "max-age=31536000"))
 
-    async def add(response: Response[Any]) -> Response[Any]:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if hsts:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+    async def add(message: Message, _scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in defaults:
+            if name not in headers:  # a route's own (the consent page's form-action) wins
+                headers[name] = value
 
     return add

@@ -584,6 +584,24 @@ async def test_oid4vci_missing_or_unknown_access_token_is_refused(world: World) 
     assert await _deliveries(world) == 0
 
 
+async def test_oid4vci_expired_access_token_is_refused_and_issues_nothing(world: World) -> None:
+    from issuer.db.models import WalletOfferRow
+
+    access = await _access_token(world, await world.issue("student"))
+    async with world.services.sessions() as session:  # its 5 minutes are over (the app's clock is fixed)
+        [offer] = (await session.execute(select(WalletOfferRow))).scalars().all()
+        assert offer.access_token_expires_at is not None
+        assert offer.access_token_expires_at > NOW
+        offer.access_token_expires_at = NOW - timedelta(seconds=1)
+        await session.commit()
+    wallet = Wallet()
+    body = {"credential_configuration_id": LDP, "proofs": {"jwt": [wallet.proof(await _nonce(world))]}}
+    response = await _credential(world, access, body)
+    assert "expired" in _oauth_error(response, "invalid_token", 401)
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert await _deliveries(world) == 0
+
+
 async def test_oid4vci_badge_revoked_after_the_offer_is_denied(world: World) -> None:
     credential = await world.issue("student")
     access = await _access_token(world, credential)

@@ -275,3 +275,58 @@ async def test_a_refused_multipart_form_is_answered_403_and_its_upload_closed(wo
     )
     assert answer.status_code == 403
     assert "CSRF token" in answer.text
+
+
+async def test_sign_in_page_sets_a_secure_httponly_cookie_when_served_over_https(world: World) -> None:
+    # The integration tests serve http (cookie_secure off); a deployment has it on, as Settings does.
+    world.services.settings.cookie_secure = True
+    page = await world.client.post(
+        "/sign-in",
+        data={"email": "teacher@lincoln.example.edu", "password": PASSWORD},
+        headers={"Origin": "https://badges.example.edu"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303, page.text
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("mb_session=mbs_")
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"secure", "httponly", "samesite", "path", "max-age"} <= attributes
+    api = await world.client.post(
+        "/api/session", json={"email": "teacher@lincoln.example.edu", "password": PASSWORD}
+    )
+    assert "Secure" in api.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/sign-in", "/verify", "/orgs/lincoln-hs/admin", "/me/badges", "/s/unknown-token", "/nowhere"]
+)
+async def test_every_answer_carries_the_strict_content_security_policy(world: World, path: str) -> None:
+    from issuer.web.pages.security import CONTENT_SECURITY_POLICY
+
+    answer = await world.client.get(path, headers=world.headers("admin"))
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "same-origin"
+
+
+async def test_sign_in_page_is_rate_limited_with_a_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import litestar.middleware.rate_limit
+
+    monkeypatch.setattr(litestar.middleware.rate_limit, "time", lambda: 1_900_000_000.0)
+    form = {"email": "nobody@lincoln.example.edu", "password": "not the password"}
+    for attempt in range(10):
+        refused = await world.client.post("/sign-in", data=form, headers={"Origin": "https://badges.example.edu"})
+        assert refused.status_code == 401, attempt
+        assert "Wrong e-mail or password." in refused.text
+    limited = await world.client.post(
+        "/sign-in",
+        data={"email": "teacher@lincoln.example.edu", "password": PASSWORD},
+        headers={"Origin": "https://badges.example.edu"},
+    )
+    assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("text/html")
+    assert "Too many attempts" in limited.text
+    assert "mb_session" not in limited.cookies
