@@ -89,3 +89,30 @@ def test_the_browser_language_is_used_when_nothing_was_chosen(browser, service) 
     page.goto("/sign-in")
     assert page.get_by_role("heading", level=1).inner_text() == "Iniciar sesión"
     context.close()
+
+
+def test_error_pages_are_accessible_and_keep_the_security_headers(page: Page) -> None:
+    """What a mistyped address, a link that is gone, and a page one may not see look like."""
+    for path, status, shot in (
+        ("/no-such-page", 404, "error-not-found"),
+        ("/s/no-such-share-link", 404, "error-share-link-unknown"),
+        ("/invitations/no-such-invitation", 410, "error-invitation-gone"),
+        ("/orgs/lincoln-hs/admin", 401, "error-sign-in-needed"),
+    ):
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == status or (status == 401 and "/sign-in" in page.url), (
+            path,
+            response.status,
+        )
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        assert page.get_by_role("heading", level=1).inner_text()
+        check_accessibility(page)
+        screenshots(page, shot)
+    sign_in(page, "ana@students.lincoln.demo")
+    response = page.goto("/orgs/lincoln-hs/admin")  # a student at the admin page
+    assert response is not None
+    assert response.status == 403
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    check_accessibility(page)
+    screenshots(page, "error-forbidden")

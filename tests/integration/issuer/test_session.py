@@ -298,7 +298,8 @@ async def test_sign_in_page_sets_a_secure_httponly_cookie_when_served_over_https
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/sign-in", "/verify", "/orgs/lincoln-hs/admin", "/me/badges", "/s/unknown-token", "/nowhere"]
+    "path",
+    ["/", "/sign-in", "/verify", "/orgs/lincoln-hs/admin", "/me/badges", "/s/unknown-token", "/nowhere"],
 )
 async def test_every_answer_carries_the_strict_content_security_policy(world: World, path: str) -> None:
     from issuer.web.pages.security import CONTENT_SECURITY_POLICY
@@ -312,13 +313,17 @@ async def test_every_answer_carries_the_strict_content_security_policy(world: Wo
     assert answer.headers["referrer-policy"] == "same-origin"
 
 
-async def test_sign_in_page_is_rate_limited_with_a_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sign_in_page_is_rate_limited_with_a_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import litestar.middleware.rate_limit
 
     monkeypatch.setattr(litestar.middleware.rate_limit, "time", lambda: 1_900_000_000.0)
     form = {"email": "nobody@lincoln.example.edu", "password": "not the password"}
     for attempt in range(10):
-        refused = await world.client.post("/sign-in", data=form, headers={"Origin": "https://badges.example.edu"})
+        refused = await world.client.post(
+            "/sign-in", data=form, headers={"Origin": "https://badges.example.edu"}
+        )
         assert refused.status_code == 401, attempt
         assert "Wrong e-mail or password." in refused.text
     limited = await world.client.post(
