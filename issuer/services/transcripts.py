@@ -10,7 +10,11 @@ Rules, each refused with a message naming the badges at fault (422 ``INVALID_REQ
 - each has its Data Integrity form: a CLR embeds JSON-LD credentials with their proofs, and a VC-JWT
   cannot be embedded without changing it;
 - all come from one organisation, which signs the transcript: a school vouches for its own records
-  only, so badges of several schools make one transcript per school.
+  only, so badges of several schools make one transcript per school;
+- badges the learner added from elsewhere (imports, verified when added) may go in beside them, so a
+  registrar gets all of a student's badges in one file; each keeps its own issuer's proof, and a
+  verifier checks each on its own. At least one badge must be the signing school's own, and an import
+  must be JSON-LD (a VC-JWT cannot be embedded).
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from issuer.db.models import Organisation, Person, Transcript
+from issuer.db.models import ImportedCredential, Organisation, Person, Transcript
 from issuer.errors import (
     AuthenticationRequiredError,
     InvalidRequestError,
@@ -136,10 +140,32 @@ async def create_transcript(
     entries = {
         entry.credential.id: entry for entry in await read_record(session, principal, learner_id, now=now)
     }
-    unknown = [badge for badge in credential_ids if badge not in entries]
+    imports = {
+        row.credential_id: row
+        for row in (
+            await session.execute(
+                select(ImportedCredential).where(
+                    ImportedCredential.person_id == learner_id,
+                    col(ImportedCredential.credential_id).in_(credential_ids),
+                )
+            )
+        ).scalars()
+    }
+    unknown = [badge for badge in credential_ids if badge not in entries and badge not in imports]
     if unknown:
         raise InvalidRequestError(f"badges: not in your record: {_named(unknown)}")
-    chosen = [entries[badge] for badge in credential_ids]
+    imported_jwt = [badge for badge, row in imports.items() if badge not in entries and row.format != "ldp"]
+    if imported_jwt:
+        raise InvalidRequestError(
+            "badges: a transcript embeds each badge as signed JSON-LD, and these badges from elsewhere exist "
+            "only as a VC-JWT: " + _named(imported_jwt)
+        )
+    chosen = [entries[badge] for badge in credential_ids if badge in entries]
+    if not chosen:
+        raise InvalidRequestError(
+            "badges: a transcript is signed by the school that issued at least one badge in it: add one of "
+            "the badges issued to you here"
+        )
     inactive = [f"{e.credential.id} ({e.credential.state})" for e in chosen if e.credential.state != "active"]
     if inactive:
         raise InvalidRequestError(f"badges: only active badges go into a transcript: {_named(inactive)}")
@@ -163,9 +189,11 @@ async def create_transcript(
         raise NotFoundError("no such learner record")
     transcript_id = f"urn:uuid:{uuid.uuid4()}"
     # Built (and so checked) before a status index is taken: a refused request takes nothing.
+    texts = {e.credential.id: e.credential.ldp or "" for e in chosen}
+    texts.update({badge: row.text for badge, row in imports.items() if badge not in texts})
     unsigned = build_clr(
         IssuerProfile(id=organisation.did, name=organisation.name),
-        credentials=[json.loads(e.credential.ldp or "") for e in chosen],
+        credentials=[json.loads(texts[badge]) for badge in credential_ids],
         learner=recipient_of(learner),
         credential_id=transcript_id,
         name=name,
@@ -185,7 +213,7 @@ async def create_transcript(
     except CanonicalizationError as err:
         # The bundle's RDF is beyond what verifiers canonicalize (verifier/canonical.py's bounds): no
         # verifier could check the signature, so none is made. Nothing is committed.
-        _log.warning("transcript of %d badges refused by the canonicalizer: %s", len(chosen), err)
+        _log.warning("transcript of %d badges refused by the canonicalizer: %s", len(credential_ids), err)
         raise InvalidRequestError(
             "these badges cannot be bundled into one transcript that verifiers can check: ask for a "
             "transcript of fewer badges, or several transcripts"
@@ -209,7 +237,11 @@ async def create_transcript(
         subject_type="transcript",
         subject_id=transcript_id,
         organisation_id=organisation.id,
-        detail={"badges": len(chosen), "learner": str(learner_id)},
+        detail={
+            "badges": len(credential_ids),
+            "imported": len(credential_ids) - len(chosen),
+            "learner": str(learner_id),
+        },
         at=now,
     )
     await count_allocation(session, organisation, {number: 1})

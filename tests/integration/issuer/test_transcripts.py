@@ -172,6 +172,37 @@ async def test_transcript_of_the_most_badges_allowed_verifies(world: World) -> N
     assert too_many.status_code == 400
 
 
+async def test_transcript_bundles_badges_from_elsewhere_beside_the_schools_own(world: World) -> None:
+    """All of a student's badges in one file for a registrar: the school's own, and one the learner
+    imported (issued by another school), embedded verbatim with its issuer's proof."""
+    from tests.integration.issuer.ob_api_helpers import badge_from_elsewhere
+
+    elsewhere, _ = await badge_from_elsewhere(world)
+    imported = await world.client.post(
+        "/api/me/imports",
+        content=elsewhere,
+        headers={**world.headers("student"), "Content-Type": "application/json"},
+    )
+    assert imported.status_code == 201, imported.text
+    imported_id = json.loads(elsewhere)["id"]
+    own = await world.issue("student", badge="math-7rp-proportional")
+    created = await _ask(world, [own.id, imported_id])
+    assert created.status_code == 201, created.text
+    clr = created.json()
+    assert clr["issuer"]["id"] == world.organisations["lincoln-hs"].did
+    inner = clr["credentialSubject"]["verifiableCredential"]
+    assert inner[1] == json.loads(elsewhere)  # verbatim, its own issuer's proof intact
+    assert inner[1]["issuer"]["id"] == world.organisations["riverside-hs"].did
+    _assert_clr_schema(clr)
+    report = await world.verify(created.text)
+    assert report.verdict == "valid", [c for c in report.checks if not c.passed]
+    assert [r.verdict for r in report.inner] == ["valid", "valid"]
+    # A transcript of imports alone has no school to sign it.
+    alone = await _ask(world, [imported_id])
+    assert (alone.status_code, alone.json()["code"]) == (422, "INVALID_REQUEST")
+    assert "at least one badge" in alone.json()["detail"]
+
+
 async def test_transcript_partial_when_some_badges_are_left_out(world: World) -> None:
     first = await world.issue("student", badge="math-7rp-proportional", level=3)
     await world.issue("student", badge="weld-smaw-3f", level=3)
