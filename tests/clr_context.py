@@ -3,8 +3,12 @@
 The official context is not in the repository (docs/clr.md); CI has no copy. Tests that sign or verify
 a ClrCredential write this stand-in into a folder, name it in ``BADGES_CONTEXTS_DIR`` and pin its own
 SHA-256 for the official URL through the test-only override (``BADGES_TEST_CONTEXT_PINS`` with its
-flag). It defines the CLR terms our transcripts use, mapped to CLR 2.0 vocabulary IRIs; it is written
-here from the CLR 2.0 data model's class and property names, not copied from 1EdTech's file.
+flag). It defines the CLR terms our transcripts use, written here from the CLR 2.0 data model's class
+and property names, not copied from 1EdTech's file. Its IRIs are its own (under
+``…/spec/clr/v2p0/vocab.html#``) and need not be the official file's, so a transcript signed in the
+tests proves our signing and verifying code on a CLR-shaped document, not byte-equality with one signed
+under the official context: the tests that need that file (1EdTech's CLR vector, the official context
+in the JavaScript stack) run only where a developer supplied it (docs/clr.md).
 """
 
 from __future__ import annotations
