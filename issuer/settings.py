@@ -43,6 +43,9 @@ class Settings(BaseSettings):
             Badges 3.0 API's service description (``ISSUER_TERMS_URL``, ``ISSUER_PRIVACY_URL``;
             default: the base URL).
         verify_rate_per_minute: verifications on the public verifier page per client IP a minute.
+        wallet_rate_per_minute: requests to the wallet endpoints that write (OpenID4VCI token, nonce and
+            credential, the DCC exchange) per client IP a minute (``ISSUER_WALLET_RATE_PER_MINUTE``,
+            default 600: a class picking up badges at once shares the school's one address).
         verifier_network: whether the service's verifier may fetch other issuers' DID documents and
             status lists over HTTPS (public addresses only); off: only this service's own badges verify.
         credit_rules: which rules file in the rules folder an organisation's registrar applies, by
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
     terms_url: str = ""
     privacy_url: str = ""
     verify_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    wallet_rate_per_minute: int = Field(default=600, ge=1, le=100_000)
     verifier_network: bool = True
     credit_rules: dict[str, str] = Field(default_factory=dict)
     credit_rules_dir: Path | None = None

@@ -19,7 +19,7 @@ from litestar.params import FromPath
 from issuer.db import get_organisation
 from issuer.errors import InvalidRequestError
 from issuer.services.wallet_offers import deliver_by_exchange, start_exchange
-from issuer.web.auth import public
+from issuer.web.auth import public, rate_limit
 from issuer.web.deps import Db, Now, Svc
 
 __all__ = ["exchange"]
@@ -30,6 +30,7 @@ _MAX_BODY: Final = 256 * 1024  # a DID authentication presentation is a few kilo
 @post(
     "/orgs/{slug:str}/exchanges/{exchange_token:str}",
     opt=public(any_origin=True),
+    middleware=[rate_limit("wallet_rate", "wallet_rate_per_minute")],
     tags=["wallets"],
     summary="VC-API exchange for the DCC Learner Credential Wallet (DID authentication, then the badge)",
     status_code=200,

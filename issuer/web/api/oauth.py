@@ -31,7 +31,7 @@ from issuer.services.oauth import (
     register_client,
     revoke_token,
 )
-from issuer.web.auth import public, signed_in
+from issuer.web.auth import public, sign_in_rate_limit, signed_in
 from issuer.web.deps import Db, Now, User
 from issuer.web.pages.forms import read_form
 from issuer.web.pages.render import page, translator, viewer_of
@@ -120,7 +120,12 @@ class OAuthController(Controller):
     tags = ["OAuth 2.0 (Open Badges 3.0 API)"]  # noqa: RUF012 - litestar's own attribute type
 
     @post(
-        "/register", opt=public(), summary="Register a client (RFC 7591, no initial token)", status_code=201
+        "/register",
+        opt=public(),
+        # Each registration is kept: as many a minute per address as sign-ins.
+        middleware=[sign_in_rate_limit("register_rate")],
+        summary="Register a client (RFC 7591, no initial token)",
+        status_code=201,
     )
     async def register(self, request: Request[Any, Any, Any], db: Db, now: Now) -> Response[dict[str, Any]]:
         """Client metadata in, ``client_id`` and ``client_secret`` (shown once) out. Malformed metadata is

@@ -32,13 +32,15 @@ from issuer.services.wallet_offers import (
     issue_nonce,
     issuer_metadata,
 )
-from issuer.web.auth import public
+from issuer.web.auth import public, rate_limit
 from issuer.web.deps import Db, Now, Svc
 
 __all__ = ["OID4VCI_HANDLERS"]
 
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 _CACHEABLE: Final = {"Cache-Control": "public, max-age=300"}
+# Each of these writes a row (a nonce, a token, a delivery): a flood from one address is cut off.
+_WALLET_RATE: Final = rate_limit("wallet_rate", "wallet_rate_per_minute")
 _MAX_BODY: Final = 64 * 1024  # a token request or a credential request with one proof is far smaller
 _TAGS: Final = ["wallets"]
 _ISSUER: Final = "/orgs/{slug:str}"
@@ -116,6 +118,7 @@ def _form(request: Request[Any, Any, Any], body: bytes) -> dict[str, str]:
 @post(
     f"{_ISSUER}/oid4vci/token",
     opt=public(any_origin=True),
+    middleware=[_WALLET_RATE],
     tags=_TAGS,
     summary="Token endpoint: the pre-authorized code (and transaction code) for an access token",
     status_code=200,
@@ -131,6 +134,7 @@ async def token(slug: FromPath[str], request: Request[Any, Any, Any], db: Db, no
 @post(
     f"{_ISSUER}/oid4vci/nonce",
     opt=public(any_origin=True),
+    middleware=[_WALLET_RATE],
     tags=_TAGS,
     summary="Nonce endpoint: a fresh c_nonce for a proof of possession",
     status_code=200,
@@ -150,6 +154,7 @@ def _bearer(request: Request[Any, Any, Any]) -> str | None:
 @post(
     f"{_ISSUER}/oid4vci/credential",
     opt=public(any_origin=True),
+    middleware=[_WALLET_RATE],
     tags=_TAGS,
     summary="Credential endpoint: the badge bound to the wallet's key",
     status_code=200,

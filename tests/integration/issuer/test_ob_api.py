@@ -596,3 +596,16 @@ async def test_ob_api_upsert_refuses_another_learners_badge(world: World) -> Non
         400,
     )
     assert "RECIPIENT_MISMATCH" in body["imsx_description"]
+
+
+async def test_ob_api_registration_is_rate_limited_per_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import litestar.middleware.rate_limit
+
+    monkeypatch.setattr(litestar.middleware.rate_limit, "time", lambda: 1_900_000_000.0)
+    metadata = {"client_name": "Backpack", "redirect_uris": [REDIRECT], "scope": READ}
+    for attempt in range(10):
+        assert (await world.client.post("/oauth/register", json=metadata)).status_code == 201, attempt
+    limited = await world.client.post("/oauth/register", json=metadata)
+    assert limited.status_code == 429

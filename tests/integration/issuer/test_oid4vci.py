@@ -667,3 +667,23 @@ async def test_oid4vci_wrong_pins_sent_at_once_are_all_counted(world: World) -> 
     answers = await asyncio.gather(*(_token(world, code, wrong) for _ in range(5)))
     assert {answer.json()["error"] for answer in answers} == {"invalid_grant"}
     _oauth_error(await _token(world, code, offer["txCode"]), "invalid_grant")  # burnt after five
+
+
+async def test_oid4vci_writing_endpoints_are_rate_limited_per_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each nonce is a row: a flood from one address is cut off (429) before it writes anything more."""
+    import litestar.middleware.rate_limit
+
+    from issuer.db.models import WalletNonce
+
+    monkeypatch.setattr(litestar.middleware.rate_limit, "time", lambda: 1_900_000_000.0)
+    world.services.settings.wallet_rate_per_minute = 3
+    for _ in range(3):
+        assert (await world.client.post("/orgs/lincoln-hs/oid4vci/nonce")).status_code == 200
+    limited = await world.client.post("/orgs/lincoln-hs/oid4vci/nonce")
+    assert limited.status_code == 429
+    async with world.services.sessions() as session:
+        assert int((await session.execute(select(func.count()).select_from(WalletNonce))).scalar_one()) == 3
+    # The token and credential endpoints share the count.
+    assert (await world.client.post("/orgs/lincoln-hs/oid4vci/token", data={})).status_code == 429
