@@ -284,3 +284,31 @@ def test_bulk_award_progress_works_without_javascript(browser: Browser, service:
         assert page.get_by_role("link", name="Download the rejected rows (CSV)").count() == 0
     finally:
         page.context.close()
+
+
+def test_teacher_makes_a_wallet_qr_code_for_a_class_pickup(page: Page) -> None:
+    """A student without a phone at hand, or a class on a projector: the teacher makes the offer."""
+    student = f"pickup.{uuid.uuid4().hex[:8]}@students.lincoln.demo"
+    sheet = f"student,badge,level\n{student},math-7rp-proportional,3\n"
+    sign_in(page, "teacher@lincoln.demo")
+    page.goto(f"{ORG}/award/bulk")
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "pickup.csv", "mimeType": "text/csv", "buffer": sheet.encode()}
+    )
+    page.get_by_label("Enrol students named by e-mail who are not students here yet").check()
+    page.get_by_role("button", name="Upload and award").click()
+    page.get_by_text("Finished", exact=True).wait_for(timeout=60_000)
+    assert page.locator("#count-issued").inner_text() == "1"
+    page.goto(f"{ORG}/credentials?student={student.split('@')[0]}")
+    page.get_by_role(
+        "link", name=f"Wallet QR code: Proportional Relationships of {student.split('@')[0]}"
+    ).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Put a badge into a wallet"
+    assert page.get_by_label("Also ask for a 6-digit PIN", exact=False).is_checked()
+    check_accessibility(page)
+    screenshots(page, "staff-wallet")
+    page.get_by_role("button", name="Make a wallet QR code").click()
+    assert page.locator("#wallet-pin").inner_text().isdigit()
+    assert page.get_by_role("img", name="QR code for a wallet app (OpenID4VCI)").is_visible()
+    check_accessibility(page)
+    screenshots(page, "staff-wallet-offer")

@@ -33,10 +33,12 @@ from issuer.services.revocation import (
     get_credential,
     list_credentials,
 )
+from issuer.services.wallet_offers import create_wallet_offer
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
 from issuer.web.jobs import start_award_job
 from issuer.web.pages.forms import Form, read_form
+from issuer.web.pages.qr import qr_svg
 from issuer.web.pages.refusals import form_status
 from issuer.web.pages.render import page, redirect, translator
 
@@ -233,6 +235,7 @@ class AwardPages(Controller):
         )
 
 
+WALLET_ROLES: Final = ("admin", "teacher")  # as the API's staff wallet offers
 _CONFIRM_WORDS: Final = {
     "revoke": (
         N_("Revoke this badge"),
@@ -299,7 +302,10 @@ class CredentialPages(Controller):
             "badges": badges,
             "badge_names": dict(badges),
             "states": {state: t.gettext(words) for state, words in _CREDENTIAL_STATES.items()},
-            "may": {change: bool(roles & allowed) for change, allowed in CHANGE_ROLES.items()},
+            "may": {
+                **{change: bool(roles & allowed) for change, allowed in CHANGE_ROLES.items()},
+                "wallet": bool(roles & set(WALLET_ROLES)),
+            },
         }
         return await page(request, "staff/credentials.html", context)
 
@@ -402,6 +408,69 @@ class CredentialPages(Controller):
                 status=422,
             )
         return redirect(f"/orgs/{organisation.slug}/credentials", flash=t.gettext(_DONE_WORDS[change]))
+
+    @get("/{credential_id:uuid}/wallet", opt=org_roles(*WALLET_ROLES, page=True))
+    async def wallet_form(
+        self,
+        request: Request[Any, Any, Any],
+        credential_id: FromPath[uuid.UUID],
+        db: Db,
+        services: Svc,
+        organisation: Org,
+    ) -> Response[str]:
+        """For a student without a phone at hand, or a class pickup on a shared screen: a one-time wallet
+        QR code made by the teacher (docs/wallets.md)."""
+        credential = await get_credential(db, organisation, str(credential_id))
+        return await page(
+            request, "staff/wallet.html", await self._wallet_context(db, services, organisation, credential)
+        )
+
+    @post("/{credential_id:uuid}/wallet", opt=org_roles(*WALLET_ROLES, page=True))
+    async def wallet_offer(
+        self,
+        request: Request[Any, Any, Any],
+        credential_id: FromPath[uuid.UUID],
+        db: Db,
+        services: Svc,
+        principal: User,
+        organisation: Org,
+        now: Now,
+    ) -> Response[str]:
+        """The offer, shown once (its links are bearer secrets until a wallet uses them): not cached."""
+        form = await read_form(request)
+        t = translator(request)
+        credential = await get_credential(db, organisation, str(credential_id))
+        context = await self._wallet_context(db, services, organisation, credential)
+        # A revoked, suspended or expired badge is refused before anything is written: the 409 error
+        # page says why (as on the learner's page).
+        offer = await create_wallet_offer(
+            db, services, credential, created_by=principal, want_tx_code=form.text("pin") == "yes", now=now
+        )
+        context.update(
+            offer=offer,
+            qr=qr_svg(offer.oid4vci_uri, label=t.gettext("QR code for a wallet app (OpenID4VCI)")),
+            qr_lcw=None
+            if offer.lcw_url is None
+            else qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
+        )
+        return await page(
+            request, "staff/wallet.html", context, status=201, headers={"Cache-Control": "no-store"}
+        )
+
+    async def _wallet_context(
+        self, db: Db, services: Svc, organisation: Org, credential: Credential
+    ) -> dict[str, Any]:
+        names = await display_names(db, [credential.recipient_id] if credential.recipient_id else [])
+        badges = dict(await _badge_names(db, services, organisation))
+        return {
+            "organisation": organisation,
+            "credential": credential,
+            "credential_key": credential.id.removeprefix("urn:uuid:"),
+            "student_name": names.get(credential.recipient_id) if credential.recipient_id else None,
+            "badge_name": badges.get(credential.badge_slug, credential.badge_slug),
+            "offer": None,
+            "error": None,
+        }
 
     @get("/{credential_id:uuid}/revoke", opt=org_roles(*CHANGE_ROLES["revoke"], page=True))
     async def confirm_revoke(

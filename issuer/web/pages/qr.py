@@ -26,6 +26,8 @@ def qr_svg(data: str, *, label: str = "") -> Markup:
     image = _code(data).make_image(image_factory=SvgPathImage)
     svg = image.to_string(encoding="unicode")
     # Size comes from CSS (class qr), not from millimetres; a title names the image for screen readers.
+    # qrcode names every path id="qr-path": two codes on one page would repeat an id.
+    svg = svg.replace(' id="qr-path"', "")
     head, _, rest = svg.partition(">")
     head = head.replace('width="', 'data-width="').replace('height="', 'data-height="')
     title = Markup("<title>{}</title>").format(label) if label else Markup("")

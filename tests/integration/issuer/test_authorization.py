@@ -137,6 +137,15 @@ def _cells() -> list[Cell]:
             for change in ("revoke", "suspend", "reinstate")
             for method in ("GET", "POST")
         ),
+        *(
+            _page(
+                method,
+                "/orgs/{slug:str}/credentials/{credential_id:uuid}/wallet",
+                "/orgs/lincoln-hs/credentials/{credential_uuid}/wallet",
+                STAFF,
+            )
+            for method in ("GET", "POST")
+        ),
         # The invitation link is its own credential: public pages; an unknown token is the 410 page.
         _page("GET", "/invitations/{token:str}", "/invitations/unknown-token", ANYONE),
         _page(

@@ -12,6 +12,7 @@ import re
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import update
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 
 from tests.conftest import NOW
 from tests.integration.issuer.test_submissions import PNG
+from tests.qr_decode import decode_svg
 
 if TYPE_CHECKING:
     from httpx import Response
@@ -653,3 +655,46 @@ async def test_staff_pages_speak_spanish_when_asked(world: World) -> None:
         headers={**_cookie(world, "teacher"), "Accept-Language": "es"},
     )
     assert _alerts(no_comment) == ["Explique el motivo en el comentario: el estudiante lo leerá."]
+
+
+async def test_teacher_makes_a_wallet_qr_code_for_a_student_without_a_phone(world: World) -> None:
+    from issuer.db.models import AuditEvent, WalletOfferRow
+
+    credential = await world.issue("student")
+    key = credential.id.removeprefix("urn:uuid:")
+    listed = await _get(world, "teacher", f"{ORG}/credentials")
+    assert f"/credentials/{key}/wallet" in listed.text
+    form = await _get(world, "teacher", f"{ORG}/credentials/{key}/wallet")
+    assert form.status_code == 200
+    assert 'name="pin" value="yes" checked' in form.text  # a shared screen: a PIN by default
+    made = await _post(world, "teacher", f"{ORG}/credentials/{key}/wallet", {"pin": "yes"})
+    assert made.status_code == 201, made.text
+    assert made.headers["cache-control"] == "no-store"
+    pin = re.search(r'id="wallet-pin">(\d{6})<', made.text)
+    assert pin is not None
+    assert "cannot ask for a PIN" in made.text  # no DCC code with a PIN
+    # The QR code on the page is a real offer: decoded, it names the offer document, which answers.
+    svgs = re.findall(r"<svg[^>]*>.*?</svg>", made.text, re.S)
+    assert len(svgs) == 1
+    [decoded] = decode_svg(svgs[0])
+    assert decoded.startswith("openid-credential-offer://?credential_offer_uri=")
+    offer_uri = parse_qs(urlsplit(decoded).query)["credential_offer_uri"][0]
+    assert (await world.client.get(urlsplit(offer_uri).path)).status_code == 200
+    async with world.services.sessions() as session:
+        [offer] = (await session.execute(select(WalletOfferRow))).scalars().all()
+        assert offer.created_by_id == world.people["teacher"].id
+        events = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "wallet.offer"))
+        ).scalars()
+        assert [e.actor_id for e in events] == [world.people["teacher"].id]
+    # Not for another school's teacher, and not for a revoked badge.
+    assert (await _get(world, "other_teacher", f"{ORG}/credentials/{key}/wallet")).status_code == 403
+    revoked = await world.client.post(
+        f"/api/orgs/lincoln-hs/credentials/{credential.id}/revoke",
+        json={"reason": "test"},
+        headers=world.headers("admin"),
+    )
+    assert revoked.status_code == 200
+    refused = await _post(world, "teacher", f"{ORG}/credentials/{key}/wallet", {})
+    assert refused.status_code == 409
+    assert "revoked" in refused.text
