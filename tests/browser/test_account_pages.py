@@ -70,6 +70,12 @@ def test_password_change_needs_the_current_password(page: Page, browser, service
 
     other = new_page(browser, service)
     sign_in(other, "ben@students.lincoln.demo", "a-brand-new-password")
+    # Back to the demo password: the demo service is shared by the browser tests, which sign Ben in too.
+    other.goto("/account")
+    other.get_by_label("Current password").fill("a-brand-new-password")
+    other.get_by_label("New password").fill("demo-password-2026")
+    other.get_by_role("button", name="Change password").click()
+    assert other.get_by_role("status").inner_text() == "Your password was changed."
     other.context.close()
 
 
