@@ -38,7 +38,7 @@ from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
 from issuer.web.jobs import start_award_job
 from issuer.web.pages.forms import Form, read_form
-from issuer.web.pages.qr import qr_svg
+from issuer.web.pages.qr import wallet_codes
 from issuer.web.pages.refusals import form_status
 from issuer.web.pages.render import page, redirect, translator
 
@@ -446,13 +446,7 @@ class CredentialPages(Controller):
         offer = await create_wallet_offer(
             db, services, credential, created_by=principal, want_tx_code=form.text("pin") == "yes", now=now
         )
-        context.update(
-            offer=offer,
-            qr=qr_svg(offer.oid4vci_uri, label=t.gettext("QR code for a wallet app (OpenID4VCI)")),
-            qr_lcw=None
-            if offer.lcw_url is None
-            else qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
-        )
+        context.update(offer=offer, **wallet_codes(offer, t))
         return await page(
             request, "staff/wallet.html", context, status=201, headers={"Cache-Control": "no-store"}
         )

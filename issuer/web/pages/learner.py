@@ -42,7 +42,7 @@ from issuer.services.wallet_offers import create_wallet_offer, offerable_credent
 from issuer.web.auth import signed_in
 from issuer.web.deps import Db, Now, Svc, User
 from issuer.web.pages.forms import Form, read_form
-from issuer.web.pages.qr import qr_svg
+from issuer.web.pages.qr import qr_svg, wallet_codes
 from issuer.web.pages.render import page, redirect, translator
 
 if TYPE_CHECKING:
@@ -156,8 +156,6 @@ class LearnerPages(Controller):
         definition = definition_of(version) if version else None
         links = await share_links_of(db, principal, entry.credential.id, now=now)
         base = f"/me/badges/{quote(entry.credential.id, safe=':')}"
-        json_download = f"{services.settings.base_url.rstrip('/')}{base}/files/json"
-        t = translator(request)
         viewer_name = principal.display_name
         context = {
             "entry": entry,
@@ -176,7 +174,6 @@ class LearnerPages(Controller):
             },
             "max_days": MAX_SHARE_DAYS,
             "today": now.date().isoformat(),
-            "wallet_qr": qr_svg(json_download, label=t.gettext("QR code of the badge's download link")),
         }
         return await page(request, "learner/badge.html", context, status=422 if error else 200)
 
@@ -289,10 +286,7 @@ class LearnerPages(Controller):
         context = {
             "entry": entry,
             "offer": offer,
-            "qr": qr_svg(offer.oid4vci_uri, label=t.gettext("QR code for a wallet app (OpenID4VCI)")),
-            "qr_lcw": None
-            if offer.lcw_url is None
-            else qr_svg(offer.lcw_url, label=t.gettext("QR code for the Learner Credential Wallet")),
+            **wallet_codes(offer, t),
             "base": f"/me/badges/{quote(entry.credential.id, safe=':')}",
         }
         return await page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING, Any
 
 import qrcode
 import qrcode.constants
@@ -10,7 +11,10 @@ from markupsafe import Markup
 from qrcode.image.pil import PilImage
 from qrcode.image.svg import SvgPathImage
 
-__all__ = ["qr_png", "qr_svg"]
+if TYPE_CHECKING:
+    from issuer.services.wallet_offers import WalletOffer
+
+__all__ = ["qr_png", "qr_svg", "wallet_codes"]
 
 
 def _code(data: str) -> qrcode.QRCode:
@@ -42,3 +46,14 @@ def qr_png(data: str, *, box_size: int = 10) -> bytes:
     buffer = io.BytesIO()
     code.make_image(image_factory=PilImage).save(buffer)
     return buffer.getvalue()
+
+
+def wallet_codes(offer: WalletOffer, translations: Any) -> dict[str, Markup | None]:
+    """The QR codes of a wallet offer, for templates/_wallet_codes.html: ``qr`` (OpenID4VCI) and
+    ``qr_lcw`` (the Learner Credential Wallet's link; None for an offer with a PIN)."""
+    return {
+        "qr": qr_svg(offer.oid4vci_uri, label=translations.gettext("QR code for a wallet app (OpenID4VCI)")),
+        "qr_lcw": None
+        if offer.lcw_url is None
+        else qr_svg(offer.lcw_url, label=translations.gettext("QR code for the Learner Credential Wallet")),
+    }
