@@ -1,5 +1,5 @@
 """Credit decisions inside the service (the public verifier page, the registrar): the institutions' rules
-files shipped in ``<defs_dir>/credit_rules/``, which of them an organisation uses, and reading the
+files in ``settings.credit_rules_dir`` (default ``<defs_dir>/credit_rules/``), which of them an organisation uses, and reading the
 credentials a visitor brings (files, baked images, links).
 
 Nothing here stores a credential: each decision is made from what the request carried.

@@ -13,8 +13,9 @@ Rules, each refused with a message naming the badges at fault (422 ``INVALID_REQ
   only, so badges of several schools make one transcript per school;
 - badges the learner added from elsewhere (imports, verified when added) may go in beside them, so a
   registrar gets all of a student's badges in one file; each keeps its own issuer's proof, and a
-  verifier checks each on its own. At least one badge must be the signing school's own, and an import
-  must be JSON-LD (a VC-JWT cannot be embedded).
+  verifier checks each on its own. At least one badge must be the signing school's own; an import must
+  be JSON-LD (a VC-JWT cannot be embedded) and still verify now (checked again: revoked or expired since
+  it was added, it would make the transcript fail).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from issuer.services.audit import record_event
 from issuer.services.issuing import recipient_of
 from issuer.services.record import read_record
 from issuer.services.status_lists import allocate_slot, count_allocation, status_entries
+from issuer.services.verification import verify_in_service
 from issuer.transcripts import CLR_CONTEXT, build_clr
 from verifier.document_loader import DEFAULT_LOADER
 from verifier.errors import CanonicalizationError, ContextUnavailableError
@@ -160,6 +162,18 @@ async def create_transcript(
             "badges: a transcript embeds each badge as signed JSON-LD, and these badges from elsewhere exist "
             "only as a VC-JWT: " + _named(imported_jwt)
         )
+    # Verified when added, and checked again now: one revoked or expired since would fail the transcript.
+    stale = []
+    for badge, row in imports.items():
+        if badge not in entries:
+            report = await verify_in_service(services, row.text, now=now)
+            if report.verdict != "valid":
+                failed = ", ".join(
+                    sorted({c.code or c.id for c in report.checks if not c.passed and not c.warning})
+                )
+                stale.append(f"{badge} ({failed or report.verdict})")
+    if stale:
+        raise InvalidRequestError(f"badges: these badges from elsewhere no longer verify: {_named(stale)}")
     chosen = [entries[badge] for badge in credential_ids if badge in entries]
     if not chosen:
         raise InvalidRequestError(

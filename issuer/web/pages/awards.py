@@ -8,7 +8,7 @@ reinstate behind a confirmation page.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -33,6 +33,7 @@ from issuer.services.revocation import (
     get_credential,
     list_credentials,
 )
+from issuer.services.sharing import badge_state
 from issuer.services.wallet_offers import create_wallet_offer
 from issuer.web.auth import org_roles
 from issuer.web.deps import Db, HeldRoles, Now, Org, Svc, User
@@ -41,6 +42,9 @@ from issuer.web.pages.forms import Form, read_form
 from issuer.web.pages.qr import wallet_codes
 from issuer.web.pages.refusals import form_status
 from issuer.web.pages.render import page, redirect, translator
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["AwardPages", "CredentialPages"]
 
@@ -266,7 +270,13 @@ class CredentialPages(Controller):
 
     @get("/", opt=org_roles(*STAFF, page=True))
     async def register(
-        self, request: Request[Any, Any, Any], db: Db, services: Svc, organisation: Org, roles: HeldRoles
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        services: Svc,
+        organisation: Org,
+        roles: HeldRoles,
+        now: Now,
     ) -> Response[str]:
         """Newest first; search by student (name or e-mail), badge and state."""
         query = request.query_params
@@ -302,6 +312,8 @@ class CredentialPages(Controller):
             "badges": badges,
             "badge_names": dict(badges),
             "states": {state: t.gettext(words) for state, words in _CREDENTIAL_STATES.items()},
+            # Past its validUntil: still "active" in the register's state, but no wallet offer.
+            "expired": {item.id for item in items if badge_state(item, now) == "expired"},
             "may": {
                 **{change: bool(roles & allowed) for change, allowed in CHANGE_ROLES.items()},
                 "wallet": bool(roles & set(WALLET_ROLES)),
@@ -417,12 +429,15 @@ class CredentialPages(Controller):
         db: Db,
         services: Svc,
         organisation: Org,
+        now: Now,
     ) -> Response[str]:
         """For a student without a phone at hand, or a class pickup on a shared screen: a one-time wallet
         QR code made by the teacher (docs/wallets.md)."""
         credential = await get_credential(db, organisation, str(credential_id))
         return await page(
-            request, "staff/wallet.html", await self._wallet_context(db, services, organisation, credential)
+            request,
+            "staff/wallet.html",
+            await self._wallet_context(db, services, organisation, credential, now=now),
         )
 
     @post("/{credential_id:uuid}/wallet", opt=org_roles(*WALLET_ROLES, page=True))
@@ -440,7 +455,7 @@ class CredentialPages(Controller):
         form = await read_form(request)
         t = translator(request)
         credential = await get_credential(db, organisation, str(credential_id))
-        context = await self._wallet_context(db, services, organisation, credential)
+        context = await self._wallet_context(db, services, organisation, credential, now=now)
         # A revoked, suspended or expired badge is refused before anything is written: the 409 error
         # page says why (as on the learner's page).
         offer = await create_wallet_offer(
@@ -452,7 +467,7 @@ class CredentialPages(Controller):
         )
 
     async def _wallet_context(
-        self, db: Db, services: Svc, organisation: Org, credential: Credential
+        self, db: Db, services: Svc, organisation: Org, credential: Credential, *, now: datetime
     ) -> dict[str, Any]:
         names = await display_names(db, [credential.recipient_id] if credential.recipient_id else [])
         badges = dict(await _badge_names(db, services, organisation))
@@ -462,6 +477,7 @@ class CredentialPages(Controller):
             "credential_key": credential.id.removeprefix("urn:uuid:"),
             "student_name": names.get(credential.recipient_id) if credential.recipient_id else None,
             "badge_name": badges.get(credential.badge_slug, credential.badge_slug),
+            "state": badge_state(credential, now),  # expired counts too: it cannot go into a wallet
             "offer": None,
             "error": None,
         }

@@ -49,6 +49,7 @@ def security_headers(hsts: bool) -> Any:
     async def add(message: Message, _scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
+        message.setdefault("headers", [])  # ASGI allows a start message without them
         headers = MutableScopeHeaders.from_message(message)
         for name, value in defaults:
             if name not in headers:  # a route's own (the consent page's form-action) wins

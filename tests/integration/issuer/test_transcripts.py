@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import BADGE_DEFS, SPEC
+from tests.conftest import BADGE_DEFS, NOW, SPEC
 
 if TYPE_CHECKING:
     from tests.integration.issuer.conftest import World
@@ -201,6 +201,29 @@ async def test_transcript_bundles_badges_from_elsewhere_beside_the_schools_own(w
     alone = await _ask(world, [imported_id])
     assert (alone.status_code, alone.json()["code"]) == (422, "INVALID_REQUEST")
     assert "at least one badge" in alone.json()["detail"]
+
+    # Riverside revokes its badge after the learner imported it: checked again, it is refused by name.
+    from dataclasses import dataclass
+
+    from issuer.services.revocation import write_status_bits
+
+    status = json.loads(elsewhere)["credentialStatus"]
+
+    @dataclass
+    class Slot:
+        list_number: int
+        status_index: int
+
+    slot = Slot(int(status["statusListCredential"].rsplit("/", 1)[1]), int(status["statusListIndex"]))
+    async with world.services.sessions() as session:
+        riverside = await session.merge(world.organisations["riverside-hs"])
+        await write_status_bits(
+            session, world.services, riverside, slot, before="active", after="revoked", now=NOW
+        )
+        await session.commit()
+    refused = await _ask(world, [own.id, imported_id])
+    assert (refused.status_code, refused.json()["code"]) == (422, "INVALID_REQUEST")
+    assert f"no longer verify: {imported_id} (REVOKED)" in refused.json()["detail"]
 
 
 async def test_transcript_partial_when_some_badges_are_left_out(world: World) -> None:

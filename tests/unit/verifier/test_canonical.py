@@ -16,6 +16,7 @@ from verifier.canonical import (
     MAX_AMBIGUOUS_COMPONENT,
     MAX_AMBIGUOUS_GRAPH_LINKS,
     MAX_AMBIGUOUS_LINKS,
+    MAX_AMBIGUOUS_NODE_QUADS,
     MAX_ARRAY_ITEMS,
     MAX_BLANK_NODES,
     MAX_INDISTINGUISHABLE_RELATED,
@@ -169,19 +170,50 @@ def test_guard_refuses_large_connected_group_of_indistinguishable_blank_nodes() 
 
 
 def test_guard_refuses_too_many_links_between_indistinguishable_blank_nodes() -> None:
-    edges = [("a", f"p{k}", "b") for k in range(MAX_AMBIGUOUS_LINKS + 1)]
-    edges += [("b", f"p{k}", "a") for k in range(MAX_AMBIGUOUS_LINKS + 1)]
-    with pytest.raises(CanonicalizationError, match="links to indistinguishable"):
+    # Two alike pairs, each linked one way by 7 predicates: 7 relations in 7 quads a node.
+    edges = [(f"a{c}", f"p{k}", f"b{c}") for c in range(2) for k in range(MAX_AMBIGUOUS_LINKS + 1)]
+    with pytest.raises(CanonicalizationError, match=f"{MAX_AMBIGUOUS_LINKS + 1} links to indistinguishable"):
         canonicalize_nquads(_nquads(edges))
 
 
 def test_guard_refuses_too_many_links_through_a_graph() -> None:
-    quads = MAX_AMBIGUOUS_GRAPH_LINKS + 1
-    proof = "".join(
-        f'_:p{c} <http://example.com/q{k}> "v" _:g{c} .\n' for c in range(2) for k in range(quads)
+    # Two alike graphs of 9 quads between 18 nodes: each graph's name has 18 relations in 9 quads.
+    quads = (MAX_AMBIGUOUS_GRAPH_LINKS + 2) // 2
+    text = "".join(
+        f"_:s{c}_{k} <http://example.com/q{k}> _:o{c}_{k} _:g{c} .\n" for c in range(2) for k in range(quads)
     )
-    with pytest.raises(CanonicalizationError, match=f"{quads} links to indistinguishable"):
-        canonicalize_nquads(proof)
+    with pytest.raises(CanonicalizationError, match=f"{2 * quads} links to indistinguishable"):
+        canonicalize_nquads(text)
+
+
+def test_guard_refuses_a_linked_indistinguishable_node_in_many_quads() -> None:
+    # Regression: two alike graphs of one node with 1,024 literal quads kept every other bound and took
+    # a second (each relation is hashed anew per quad); a K4,4 of edges repeated in named graphs too.
+    many = MAX_AMBIGUOUS_NODE_QUADS + 1
+    graphs = "".join(
+        f'_:p{c} <http://example.com/q{k}> "v" _:g{c} .\n' for c in range(2) for k in range(many)
+    )
+    with pytest.raises(CanonicalizationError, match=f"in {many} quads linked"):
+        canonicalize_nquads(graphs)
+    k44 = "".join(
+        f"_:l{i} <http://example.com/p> _:r{j} <urn:example:g{g}> .\n"
+        for i in range(4)
+        for j in range(4)
+        for g in range(4)
+    )
+    with pytest.raises(CanonicalizationError, match="quads linked to indistinguishable"):
+        canonicalize_nquads(k44)
+
+
+def test_guard_lets_alike_single_nodes_point_at_big_distinguishable_nodes() -> None:
+    # Distinguishable nodes are labelled before the alike ones are hashed, so their size costs nothing.
+    hubs = "".join(f'_:h{h} <http://example.com/v> "{h}-{i}" .\n' for h in range(4) for i in range(200))
+    singles = "".join(
+        f'_:n{n} <http://example.com/to{k}> _:h{k} .\n_:n{n} <http://example.com/same> "x" .\n'
+        for n in range(40)
+        for k in range(4)
+    )
+    assert canonicalize_nquads(hubs + singles).count("\n") == 800 + 40 * 5
 
 
 def test_guard_refuses_wide_set_of_indistinguishable_related_nodes() -> None:
