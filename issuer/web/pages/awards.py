@@ -479,7 +479,6 @@ class CredentialPages(Controller):
             "badge_name": badges.get(credential.badge_slug, credential.badge_slug),
             "state": badge_state(credential, now),  # expired counts too: it cannot go into a wallet
             "offer": None,
-            "error": None,
         }
 
     @get("/{credential_id:uuid}/revoke", opt=org_roles(*CHANGE_ROLES["revoke"], page=True))

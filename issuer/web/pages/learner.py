@@ -133,17 +133,15 @@ class LearnerPages(Controller):
         request: Request[Any, Any, Any],
         credential_id: FromPath[str],
         db: Db,
-        services: Svc,
         principal: User,
         now: Now,
     ) -> Response[str]:
-        return await self._badge_page(request, db, services, principal, credential_id, now=now)
+        return await self._badge_page(request, db, principal, credential_id, now=now)
 
     async def _badge_page(
         self,
         request: Request[Any, Any, Any],
         db: AsyncSession,
-        services: Services,
         principal: Principal,
         credential_id: str,
         *,
@@ -233,7 +231,7 @@ class LearnerPages(Controller):
                     }
         if error is not None:
             return await self._badge_page(
-                request, db, services, principal, credential_id, now=now, error=error, typed=typed
+                request, db, principal, credential_id, now=now, error=error, typed=typed
             )
         try:
             token, link = await create_share_link(
@@ -250,7 +248,7 @@ class LearnerPages(Controller):
             if isinstance(err, NotFoundError):
                 raise
             return await self._badge_page(
-                request, db, services, principal, credential_id, now=now, error=err.detail, typed=typed
+                request, db, principal, credential_id, now=now, error=err.detail, typed=typed
             )
         [entry] = await read_record(db, principal, _me(principal), now=now, credential_id=credential_id)
         url = share_url(services, token)

@@ -284,8 +284,7 @@ class OrgAdminPages(Controller):
 
     @get("/status-lists", opt=ADMIN)
     async def status_lists(self, request: Request[Any, Any, Any], db: Db, organisation: Org) -> Response[str]:
-        lists = await list_status_lists(db, organisation.id)
-        return await page(request, "admin/status_lists.html", {"organisation": organisation, "lists": lists})
+        return await page(request, "admin/status_lists.html", await _status_lists_context(db, organisation))
 
     @post("/status-lists/suspension", opt=ADMIN)
     async def suspension(
@@ -302,13 +301,9 @@ class OrgAdminPages(Controller):
         t = translator(request)
         choice = form.text("suspension")
         if choice not in ("on", "off"):
-            lists = await list_status_lists(db, organisation.id)
-            return await page(
-                request,
-                "admin/status_lists.html",
-                {"organisation": organisation, "lists": lists, "error": t.gettext("Choose on or off.")},
-                status=422,
-            )
+            context = await _status_lists_context(db, organisation)
+            context["error"] = t.gettext("Choose on or off.")
+            return await page(request, "admin/status_lists.html", context, status=422)
         await change_settings(
             db, services, organisation=organisation, actor=principal, now=now, suspension=choice == "on"
         )
@@ -412,6 +407,11 @@ async def _invitations_context(db: Db, services: Svc, organisation: Org) -> dict
 
 def _is_student(membership: Membership) -> bool:
     return membership.role == "student"
+
+
+async def _status_lists_context(db: Db, organisation: Org) -> dict[str, Any]:
+    lists = await list_status_lists(db, organisation.id)
+    return {"organisation": organisation, "lists": lists, "error": None}
 
 
 def _keys_context(services: Svc, organisation: Org) -> dict[str, Any]:
